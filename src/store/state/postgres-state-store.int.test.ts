@@ -1,0 +1,14 @@
+import pg from 'pg';
+import { requirePeer } from '../../../test/support/peer.js';
+import { runStateStoreContract } from '../contract/state-store.contract.js';
+import { openPostgres } from './open-state-store.js';
+import { createScratchDatabase } from '../../../test/support/postgres.js';
+
+const available = await requirePeer('PostgreSQL on 127.0.0.1:5432', async () => {
+  const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 2000 });
+  await c.connect();
+  await c.end();
+  return true;
+});
+
+runStateStoreContract('postgres', async () => openPostgres(await createScratchDatabase()), { skip: !available });
