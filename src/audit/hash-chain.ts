@@ -67,11 +67,12 @@ export async function verifyChain(
     }
     if (r.prevHash !== prevHash) {
       // The record before verified on its own, so either it was rewritten together with its
-      // hash, or this record was moved here from elsewhere in the chain.
+      // hash, or this record was moved here from elsewhere: the chain breaks here either way.
+      const before = prevSeq === 0 ? 'the start of the trail' : `record ${prevSeq}`;
       return fail({
         kind: 'altered',
-        seq: prevSeq === 0 ? r.seq : prevSeq,
-        message: `audit record ${r.seq} does not chain onto ${prevSeq === 0 ? 'the start of the trail' : `record ${prevSeq}`}: its prevHash ${short(r.prevHash)} ≠ ${short(prevHash)} (record ${prevSeq === 0 ? r.seq : prevSeq} was rewritten, or records were reordered)`,
+        seq: r.seq,
+        message: `audit record ${r.seq} does not chain onto ${before}: its prevHash ${short(r.prevHash)} ≠ ${short(prevHash)} (${prevSeq === 0 ? `record ${r.seq}` : `record ${prevSeq} or ${r.seq}`} was rewritten or moved)`,
       });
     }
     const expect = hashAuditRecord(r.seq, r.prevHash, r);

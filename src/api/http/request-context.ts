@@ -1,0 +1,29 @@
+import type {} from '@fastify/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { AuthenticatedToken } from '../../auth/tokens.js';
+import type { Actor } from '../../inventory/actor.js';
+import type { Role } from '../../store/state-store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    token?: AuthenticatedToken;
+  }
+  interface FastifyContextConfig {
+    /** Lowest role allowed; default viewer for GET/HEAD, editor otherwise. `public` skips auth. */
+    role?: Role | 'public';
+    /** What the route does, for 403 messages and denied-audit records, e.g. "object.create". */
+    action?: string;
+  }
+}
+
+export function actorOf(req: FastifyRequest): Actor {
+  const t = req.token;
+  return {
+    id: t?.id ?? null,
+    name: t?.name ?? 'anonymous',
+    role: t?.role ?? null,
+    sourceIp: req.ip ?? null,
+    userAgent: (req.headers['user-agent'] as string | undefined) ?? null,
+    requestId: String(req.id),
+  };
+}

@@ -1,0 +1,162 @@
+import { Command, Option } from 'commander';
+import { VERSION } from './version.js';
+
+/**
+ * The `kansoku` command. Each verb imports its module only when it runs, so `kansoku apply`
+ * never loads the server, Fastify or chDB.
+ */
+function run<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number | void>>) {
+  return async (...args: A) => {
+    try {
+      const fn = await load();
+      const code = await fn(...args);
+      if (typeof code === 'number' && code !== 0) process.exitCode = code;
+    } catch (err) {
+      const e = err as { message?: string; exitCode?: number; code?: string };
+      process.stderr.write(`kansoku: ${e.message ?? String(err)}\n`);
+      process.exitCode = typeof e.exitCode === 'number' ? e.exitCode : 1;
+    }
+  };
+}
+
+function clientOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--url <url>', 'server URL').env('KANSOKU_URL').default(undefined, 'http://127.0.0.1:7700'))
+    .addOption(new Option('--token <token>', 'API token').env('KANSOKU_TOKEN').default(undefined, './kansoku-data/admin-token if readable'));
+}
+
+function merged<T>(cmd: Command): T {
+  return cmd.optsWithGlobals() as T;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('kansoku')
+    .description('Kansoku: service checks, metrics, logs, audit trail, alerting and runbooks in one self-hosted program.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+
+  program
+    .command('server')
+    .description('run the server: HTTP API, ingest, checks, rules, alerting (embedded SQLite + chDB by default)')
+    .option('--data-dir <dir>', 'where embedded state and telemetry live, and the admin token file', './kansoku-data')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7700')
+    .option('--state <url>', 'PostgreSQL state store, postgres://user:pass@host:5432/db (default: SQLite in the data dir)')
+    .option('--telemetry <url>', 'ClickHouse server, http://user:pass@host:8123/db (default: embedded chDB in the data dir)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .action(async (opts: { dataDir: string; listen: string; state?: string; telemetry?: string; logLevel: string }) => {
+      try {
+        const { runServerCommand } = await import('./server/main.js');
+        await runServerCommand(opts);
+      } catch (err) {
+        process.stderr.write(`kansoku server: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+
+  const fileOpts = (cmd: Command) =>
+    clientOptions(cmd)
+      .requiredOption('-f, --file <path>', 'a YAML/JSON file, a directory (read recursively), or - for stdin')
+      .option('--no-prune', 'keep objects of the apply set that the files no longer contain')
+      .option('--set <name>', 'apply set: the group of objects these files manage', 'default')
+      .option('--json', 'print the plan as JSON');
+
+  fileOpts(program.command('plan').description('show what apply would create, change (field diff, drift) and delete'))
+    .option('--exit-code', 'exit 2 when there are changes (0 when none)')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/config-as-code.js')).planCommand)(merged(this));
+    });
+
+  fileOpts(program.command('apply').description('apply a file or directory all-or-nothing; a second apply changes nothing')).action(function (this: Command) {
+    return run(async () => (await import('./cli/commands/config-as-code.js')).applyCommand)(merged(this));
+  });
+
+  clientOptions(program.command('export').description('write every object as YAML that re-applies to no change'))
+    .option('-o, --output <path>', 'file to write, or a directory ending in / for one file per kind (default stdout)')
+    .option('--kind <kind>', 'only this kind')
+    .option('--selector <labels>', 'only objects matching, e.g. env=prod,team!=db')
+    .option('--json', 'JSON instead of YAML')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/config-as-code.js')).exportCommand)(merged(this));
+    });
+
+  clientOptions(program.command('get').description('list objects of a kind, or show one').argument('<kind>', 'e.g. Runbook, Check').argument('[name]'))
+    .option('--selector <labels>', 'label selector, e.g. env=prod,tier!=db')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']))
+    .option('--json', 'JSON output')
+    .action(function (this: Command, kind: string, name: string | undefined) {
+      return run(async () => (await import('./cli/commands/objects.js')).getCommand)(kind, name, merged(this));
+    });
+
+  clientOptions(program.command('delete').description('delete an object (its history stays)').argument('<kind>').argument('<name>'))
+    .option('--version <n>', 'refuse unless the object is still at this version')
+    .option('--json', 'JSON output')
+    .action(function (this: Command, kind: string, name: string) {
+      return run(async () => (await import('./cli/commands/objects.js')).deleteCommand)(kind, name, merged(this));
+    });
+
+  clientOptions(program.command('history').description("list an object's versions").argument('<kind>').argument('<name>'))
+    .option('--json', 'JSON output')
+    .action(function (this: Command, kind: string, name: string) {
+      return run(async () => (await import('./cli/commands/objects.js')).historyCommand)(kind, name, merged(this));
+    });
+
+  clientOptions(program.command('diff').description('field diff between two versions of an object').argument('<kind>').argument('<name>').argument('<from>').argument('<to>'))
+    .option('--json', 'JSON output')
+    .action(function (this: Command, kind: string, name: string, from: string, to: string) {
+      return run(async () => (await import('./cli/commands/objects.js')).diffCommand)(kind, name, from, to, merged(this));
+    });
+
+  const token = program.command('token').description('manage API tokens (admin role)');
+  clientOptions(token.command('create').description('create a token; prints it once'))
+    .requiredOption('--name <name>', 'what the token is for')
+    .addOption(new Option('--role <role>', 'viewer reads; editor changes objects; admin manages tokens').choices(['viewer', 'editor', 'admin']).makeOptionMandatory())
+    .option('--expires <time>', 'RFC 3339 expiry time')
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/tokens.js')).tokenCreateCommand)(merged(this));
+    });
+  clientOptions(token.command('list').description('list tokens (never their secrets)'))
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/tokens.js')).tokenListCommand)(merged(this));
+    });
+  clientOptions(token.command('revoke').description('revoke a token by id or unique name').argument('<id>'))
+    .option('--json', 'JSON output')
+    .action(function (this: Command, id: string) {
+      return run(async () => (await import('./cli/commands/tokens.js')).tokenRevokeCommand)(id, merged(this));
+    });
+
+  const audit = program.command('audit').description('search, export and verify the audit trail');
+  const filters = (cmd: Command) =>
+    clientOptions(cmd)
+      .option('--actor <name>', 'token name')
+      .option('--action <action>', 'e.g. object.update, or a prefix such as object.*')
+      .option('--kind <kind>', 'object kind')
+      .option('--name <name>', 'object name')
+      .addOption(new Option('--outcome <outcome>', 'success, failure or denied').choices(['success', 'failure', 'denied']))
+      .option('--since <time>', 'RFC 3339 start time')
+      .option('--until <time>', 'RFC 3339 end time');
+  filters(audit.command('list').description('newest audit records first'))
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/audit.js')).auditListCommand)(merged(this));
+    });
+  filters(audit.command('export').description('every matching record as JSON Lines, oldest first'))
+    .option('-o, --output <file>', 'file to write (default stdout)')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/audit.js')).auditExportCommand)(merged(this));
+    });
+  clientOptions(audit.command('verify').description('recompute the hash chain; exits 1 and names the first altered, removed or reordered record'))
+    .option('--data-dir <dir>', 'verify the SQLite store in this data dir directly, without a server')
+    .option('--state <url>', 'verify this PostgreSQL state store directly, without a server')
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/audit.js')).auditVerifyCommand)(merged(this));
+    });
+
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

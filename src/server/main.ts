@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { parseServerConfig, splitListen, type ServerConfig } from '../config/server-config.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { openStateStore, redactUrl } from '../store/state/open-state-store.js';
+import type { StateStore } from '../store/state-store.js';
+import type { TelemetryStore } from '../store/telemetry-store.js';
+import { ObjectService } from '../inventory/object-service.js';
+import { AuditService } from '../audit/audit-service.js';
+import { TokenService } from '../auth/tokens.js';
+import { SelfMetrics } from '../selfmon/metrics.js';
+import { createApiServer } from '../api/app.js';
+import { buildKindRegistry } from './kinds.js';
+import { ensureAdminToken } from './admin-token.js';
+import { openTelemetryStore } from './open-telemetry.js';
+import { VERSION } from '../version.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly state: StateStore;
+  readonly telemetry: TelemetryStore;
+  readonly config: ServerConfig;
+  /** Stops accepting requests, finishes the ones in flight, then closes the stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every adapter and component, hands each its dependencies, and
+ * owns the order of start and stop (HTTP stops before the stores it writes to close).
+ */
+export async function startServer(config: ServerConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<RunningServer> {
+  const started = Date.now();
+  const log = logger.child({ component: 'server' });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const state = await openStateStore({ dataDir: config.dataDir, url: config.state });
+  log.info({ engine: state.engine, where: config.state ? redactUrl(config.state) : `${config.dataDir}/state.db` }, 'state store ready');
+  let telemetry: TelemetryStore;
+  try {
+    telemetry = await openTelemetryStore({ dataDir: config.dataDir, url: config.telemetry, logger });
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
+  log.info({ engine: telemetry.engine }, 'telemetry store ready');
+
+  const registry = buildKindRegistry();
+  const objects = new ObjectService(state, registry);
+  const audit = new AuditService(state);
+  const tokens = new TokenService(state);
+  const metrics = new SelfMetrics();
+  metrics.buildInfo.set({ version: VERSION, state_engine: state.engine, telemetry_engine: telemetry.engine, node_version: process.version }, 1);
+
+  await ensureAdminToken({ store: state, tokens, objects, dataDir: config.dataDir, logger: log });
+
+  const app = await createApiServer({
+    logger,
+    store: state,
+    objects,
+    audit,
+    tokens,
+    metrics,
+    readiness: async () => {
+      await state.auditHead();
+      await telemetry.usage();
+    },
+  });
+  const { host, port } = splitListen(config.listen);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await telemetry.close();
+    await state.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  log.info({ url, version: VERSION, startupMs: Date.now() - started }, 'kansoku server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    state,
+    telemetry,
+    config,
+    close() {
+      closing ??= (async () => {
+        log.info('shutting down: finishing requests in flight');
+        await app.close();
+        await telemetry.close();
+        await state.close();
+        log.info('shut down cleanly');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `kansoku server`: start, then stop gracefully on SIGTERM / SIGINT. */
+export async function runServerCommand(opts: { dataDir?: string; listen?: string; state?: string; telemetry?: string; logLevel?: string }): Promise<void> {
+  const config = parseServerConfig({ ...opts, env: process.env });
+  const logger = createLogger({ level: config.logLevel });
+  const server = await startServer(config, logger);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
