@@ -99,7 +99,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     const action = req.routeOptions.config?.action;
     if (!action || !req.token || req.method === 'GET') return;
     if (isKansokuError(err) && (err.kind === 'unauthenticated' || err.kind === 'forbidden')) return;
-    const p = (req.params ?? {}) as { kind?: string; name?: string };
+    const p = { ...bodyIdentity(req.body), ...((req.params ?? {}) as { kind?: string; name?: string }) };
     try {
       await deps.store.transaction((tx) =>
         tx.appendAudit(deps.objects.auditInput(actorOf(req), action, p.kind ?? null, p.name ?? null, null, null, null, `${statusOf(err)} ${isKansokuError(err) ? err.code : 'KSK_INTERNAL'}: ${err.message}`.slice(0, 4000), undefined, 'failure')),
@@ -153,4 +153,14 @@ async function recordDenied(deps: ApiDeps, req: FastifyRequest, action: string, 
   } catch (err) {
     req.log.error({ err }, 'could not audit a refused request');
   }
+}
+
+/** The kind and name a single-document body names, so a refused create is audited against its object. */
+function bodyIdentity(body: unknown): { kind?: string; name?: string } {
+  const b = body as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  if (!b || typeof b !== 'object' || Array.isArray(b)) return {};
+  const out: { kind?: string; name?: string } = {};
+  if (typeof b.kind === 'string') out.kind = b.kind;
+  if (typeof b.metadata?.name === 'string') out.name = b.metadata.name;
+  return out;
 }

@@ -1,0 +1,229 @@
+import type { Labels } from '../../core/labels.js';
+import { PromqlEvalError, QueryCanceledError, TooManySamplesError } from './errors.js';
+import { Evaluator, type LoadedSeries } from './eval/evaluator.js';
+import { selectorWindows } from './eval/preload.js';
+import type { EvalValue, Sample } from './eval/values.js';
+import { compareLabels, dropMetricName, labelsKey } from './labels.js';
+import type { Expr, VectorSelector } from './parser/ast.js';
+import { documentedType, parseExpr } from './parser/parser.js';
+import { typeOf } from './parser/types.js';
+import { isStaleNaN, type SeriesSource } from './storage.js';
+
+export interface EngineOptions {
+  /** How far back an instant selector looks for the latest sample (Prometheus default 5m). */
+  lookbackDeltaMs?: number;
+  /** Max samples held by one evaluation step plus the result (Prometheus --query.max-samples). */
+  maxSamples?: number;
+  /** Max samples read from storage for one query. */
+  maxSamplesLoaded?: number;
+  /** Step of subqueries written without one (`x[1h:]`); Prometheus uses the global evaluation interval. */
+  subqueryStepMs?: number;
+  /** Max points per series a range query may return (the Prometheus API allows 11,000). */
+  maxPointsPerSeries?: number;
+  /** Query timeout in ms. */
+  timeoutMs?: number;
+}
+
+export interface QueryOptions {
+  signal?: AbortSignal;
+}
+
+export interface InstantSample {
+  metric: Labels;
+  /** Evaluation time (ms). */
+  t: number;
+  value: number;
+}
+
+export interface RangeSeriesResult {
+  metric: Labels;
+  values: { t: number; v: number }[];
+}
+
+interface Annotated {
+  warnings: string[];
+  infos: string[];
+}
+
+export type QueryResult = Annotated &
+  (
+    | { resultType: 'vector'; result: InstantSample[] }
+    | { resultType: 'matrix'; result: RangeSeriesResult[] }
+    | { resultType: 'scalar'; result: { t: number; value: number } }
+    | { resultType: 'string'; result: { t: number; value: string } }
+  );
+
+const DUPLICATE_LABELSET = 'vector cannot contain metrics with the same labelset';
+
+const DEFAULTS: Required<EngineOptions> = {
+  lookbackDeltaMs: 5 * 60_000,
+  maxSamples: 50_000_000,
+  maxSamplesLoaded: 50_000_000,
+  subqueryStepMs: 60_000,
+  maxPointsPerSeries: 11_000,
+  timeoutMs: 120_000,
+};
+
+/** A PromQL engine for float samples with Prometheus 3 semantics, reading through a SeriesSource. */
+export class PromqlEngine {
+  private readonly opts: Required<EngineOptions>;
+
+  constructor(
+    private readonly source: SeriesSource,
+    opts: EngineOptions = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...stripUndefined(opts) };
+  }
+
+  /** Evaluates `query` at one instant (ms since epoch), like GET /api/v1/query. */
+  async instantQuery(query: string, timeMs: number, qopts: QueryOptions = {}): Promise<QueryResult> {
+    const expr = parseExpr(query);
+    return this.run(expr, timeMs, timeMs, 1, qopts, false);
+  }
+
+  /** Evaluates `query` at start, start+step, ... end (ms), like GET /api/v1/query_range. */
+  async rangeQuery(query: string, startMs: number, endMs: number, stepMs: number, qopts: QueryOptions = {}): Promise<QueryResult> {
+    if (!(stepMs > 0)) throw new PromqlEvalError('zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (endMs < startMs) throw new PromqlEvalError('end timestamp must not be before start time');
+    if ((endMs - startMs) / stepMs > this.opts.maxPointsPerSeries) {
+      throw new PromqlEvalError(
+        `exceeded maximum resolution of ${this.opts.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
+      );
+    }
+    const expr = parseExpr(query);
+    const ty = typeOf(expr);
+    if (ty !== 'scalar' && ty !== 'vector') {
+      throw new PromqlEvalError(`invalid expression type "${documentedType(ty)}" for range query, must be Scalar or instant Vector`);
+    }
+    return this.run(expr, startMs, endMs, stepMs, qopts, true);
+  }
+
+  private async run(expr: Expr, start: number, end: number, step: number, qopts: QueryOptions, isRange: boolean): Promise<QueryResult> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = qopts.signal ? AbortSignal.any([qopts.signal, timeout]) : timeout;
+    const data = await this.load(expr, start, end, signal);
+    const ev = new Evaluator({
+      queryStart: start,
+      queryEnd: end,
+      queryStep: step,
+      lookbackMs: this.opts.lookbackDeltaMs,
+      subqueryStepMs: this.opts.subqueryStepMs,
+      maxSamples: this.opts.maxSamples,
+      data,
+      signal,
+    });
+    const annotated = (): Annotated => ({ warnings: [...ev.annos.warnings], infos: [...ev.annos.infos] });
+
+    if (!isRange) {
+      ev.beginStep();
+      const v = ev.eval(expr, start);
+      return { ...finishInstant(v, start), ...annotated() } as QueryResult;
+    }
+
+    const series = new Map<string, RangeSeriesResult>();
+    for (let t = start; t <= end; t += step) {
+      ev.beginStep();
+      const v = ev.eval(expr, t);
+      if (v.kind === 'scalar') {
+        addPoint(series, {}, t, v.v);
+        ev.resultSamples++;
+        continue;
+      }
+      if (v.kind !== 'vector') throw new PromqlEvalError(`range query expression evaluated to ${v.kind}`);
+      for (const s of finalizeSamples(v.samples)) {
+        addPoint(series, s.labels, t, s.value);
+      }
+      ev.resultSamples += v.samples.length;
+      if (ev.resultSamples > this.opts.maxSamples) throw new TooManySamplesError();
+    }
+    const result = [...series.values()].sort((a, b) => compareLabels(a.metric, b.metric));
+    return { resultType: 'matrix', result, ...annotated() };
+  }
+
+  private async load(expr: Expr, start: number, end: number, signal: AbortSignal): Promise<Map<VectorSelector, LoadedSeries[]>> {
+    const windows = selectorWindows(expr, { queryStart: start, queryEnd: end, lookbackMs: this.opts.lookbackDeltaMs });
+    const data = new Map<VectorSelector, LoadedSeries[]>();
+    let loaded = 0;
+    for (const [vs, w] of windows) {
+      let raw;
+      try {
+        raw = await this.source.select(vs.matchers, w.minT, w.maxT, signal);
+      } catch (err) {
+        if (signal.aborted) throw new QueryCanceledError('series selection');
+        throw err;
+      }
+      const series: LoadedSeries[] = [];
+      for (const s of raw) {
+        loaded += s.samples.length;
+        if (loaded > this.opts.maxSamplesLoaded) throw new TooManySamplesError();
+        const stale = new Uint8Array(s.samples.length);
+        s.samples.forEach((p, i) => {
+          if (isStaleNaN(p.v)) stale[i] = 1;
+        });
+        series.push({ labels: s.labels, t: s.samples.map((p) => p.t), v: s.samples.map((p) => p.v), stale });
+      }
+      data.set(vs, series);
+    }
+    return data;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Applies delayed `__name__` removal and rejects label-set collisions it creates. */
+function finalizeSamples(samples: Sample[]): Sample[] {
+  const seen = new Set<string>();
+  const out = samples.map((s) => (s.dropName ? { ...s, labels: dropMetricName(s.labels), dropName: false } : s));
+  for (const s of out) {
+    const k = labelsKey(s.labels);
+    if (seen.has(k)) throw new PromqlEvalError(DUPLICATE_LABELSET);
+    seen.add(k);
+  }
+  return out;
+}
+
+function addPoint(series: Map<string, RangeSeriesResult>, labels: Labels, t: number, v: number): void {
+  const k = labelsKey(labels);
+  let s = series.get(k);
+  if (!s) {
+    s = { metric: labels, values: [] };
+    series.set(k, s);
+  }
+  if (s.values.length > 0 && s.values[s.values.length - 1]!.t === t) throw new PromqlEvalError(DUPLICATE_LABELSET);
+  s.values.push({ t, v });
+}
+
+function finishInstant(v: EvalValue, t: number): Omit<QueryResult, 'warnings' | 'infos'> {
+  switch (v.kind) {
+    case 'scalar':
+      return { resultType: 'scalar', result: { t, value: v.v } };
+    case 'string':
+      return { resultType: 'string', result: { t, value: v.v } };
+    case 'vector':
+      return {
+        resultType: 'vector',
+        result: finalizeSamples(v.samples).map((s) => ({ metric: s.labels, t, value: s.value })),
+      };
+    case 'matrix': {
+      const series = new Map<string, RangeSeriesResult>();
+      for (const s of v.series) {
+        if (s.points.length === 0) continue;
+        const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
+        const k = labelsKey(labels);
+        const existing = series.get(k);
+        if (existing) {
+          const merged = [...existing.values, ...s.points].sort((a, b) => a.t - b.t);
+          for (let i = 1; i < merged.length; i++) {
+            if (merged[i]!.t === merged[i - 1]!.t) throw new PromqlEvalError(DUPLICATE_LABELSET);
+          }
+          existing.values = merged;
+        } else {
+          series.set(k, { metric: labels, values: s.points.map((p) => ({ t: p.t, v: p.v })) });
+        }
+      }
+      return { resultType: 'matrix', result: [...series.values()].sort((a, b) => compareLabels(a.metric, b.metric)) };
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import type { LabelMatcher, Labels } from '../../core/labels.js';
+import { matcherPredicate } from './labels.js';
+
+export type { LabelMatcher, Labels };
+
+export interface SamplePoint {
+  t: number;
+  v: number;
+}
+
+/** One stored series: its labels (`__name__` included) and float samples sorted by time. */
+export interface SeriesData {
+  labels: Labels;
+  samples: SamplePoint[];
+}
+
+/** The port the PromQL engine reads through; storage back ends implement it. */
+export interface SeriesSource {
+  /** All series matching the matchers with their float samples in [minT, maxT] (ms, inclusive), sorted by time. */
+  select(matchers: LabelMatcher[], minT: number, maxT: number, signal?: AbortSignal): Promise<SeriesData[]>;
+}
+
+/** Prometheus marks the end of a series with this exact NaN bit pattern (0x7ff0000000000002). */
+const STALE_BITS_HI = 0x7ff00000;
+const STALE_BITS_LO = 0x00000002;
+const staleView = new DataView(new ArrayBuffer(8));
+
+export const STALE_NAN: number = (() => {
+  staleView.setUint32(0, STALE_BITS_HI);
+  staleView.setUint32(4, STALE_BITS_LO);
+  return staleView.getFloat64(0);
+})();
+
+/**
+ * JavaScript engines may canonicalise NaN payloads when a number passes through arithmetic,
+ * so stores that need to keep the marker should keep it in a Float64Array or compare bits here.
+ */
+export function isStaleNaN(v: number): boolean {
+  if (!Number.isNaN(v)) return false;
+  staleView.setFloat64(0, v);
+  return staleView.getUint32(0) === STALE_BITS_HI && staleView.getUint32(4) === STALE_BITS_LO;
+}
+
+interface StoredSeries {
+  labels: Labels;
+  t: number[];
+  v: Float64Array;
+  /** Stale markers kept as a separate flag so the NaN payload cannot be lost. */
+  stale: Uint8Array;
+}
+
+/** An in-memory SeriesSource for tests and small embedded uses. */
+export class MemorySeriesSource implements SeriesSource {
+  private readonly series = new Map<string, { labels: Labels; points: Map<number, number> }>();
+  private frozen: StoredSeries[] | undefined;
+
+  /** Adds (or overwrites) samples of a series; `v` may be STALE_NAN. */
+  add(labels: Labels, samples: SamplePoint[]): void {
+    const key = seriesKey(labels);
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: { ...labels }, points: new Map() };
+      this.series.set(key, s);
+    }
+    for (const p of samples) s.points.set(p.t, p.v);
+    this.frozen = undefined;
+  }
+
+  clear(): void {
+    this.series.clear();
+    this.frozen = undefined;
+  }
+
+  private stored(): StoredSeries[] {
+    if (this.frozen) return this.frozen;
+    this.frozen = [...this.series.values()].map((s) => {
+      const ts = [...s.points.keys()].sort((a, b) => a - b);
+      const v = new Float64Array(ts.length);
+      const stale = new Uint8Array(ts.length);
+      ts.forEach((t, i) => {
+        const val = s.points.get(t)!;
+        v[i] = val;
+        stale[i] = isStaleNaN(val) ? 1 : 0;
+      });
+      return { labels: s.labels, t: ts, v, stale };
+    });
+    return this.frozen;
+  }
+
+  select(matchers: LabelMatcher[], minT: number, maxT: number, signal?: AbortSignal): Promise<SeriesData[]> {
+    signal?.throwIfAborted();
+    const preds = matchers.map(matcherPredicate);
+    const out: SeriesData[] = [];
+    for (const s of this.stored()) {
+      if (!preds.every((p) => p(s.labels))) continue;
+      const samples: SamplePoint[] = [];
+      let i = lowerBound(s.t, minT);
+      for (; i < s.t.length && s.t[i]! <= maxT; i++) {
+        samples.push({ t: s.t[i]!, v: s.stale[i] ? STALE_NAN : s.v[i]! });
+      }
+      out.push({ labels: { ...s.labels }, samples });
+    }
+    return Promise.resolve(out);
+  }
+}
+
+function lowerBound(arr: number[], x: number): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function seriesKey(labels: Labels): string {
+  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+}
