@@ -23,9 +23,9 @@ export class AuditService {
   /** Reads the head first: records appended while verifying are beyond it and do not count. */
   async verify(): Promise<VerifyResult> {
     const head = await this.store.auditHead();
-    const self = this;
+    const all = this.iterate();
     async function* upToHead() {
-      for await (const r of self.iterate()) {
+      for await (const r of all) {
         if (r.seq > head.seq) return;
         yield r;
       }
