@@ -12,7 +12,7 @@ import { SelfMetrics } from '../selfmon/metrics.js';
 import { createApiServer } from '../api/app.js';
 import { buildKindRegistry } from './kinds.js';
 import { ensureAdminToken } from './admin-token.js';
-import { openTelemetryStore } from './open-telemetry.js';
+import { openTelemetryStore } from '../store/clickhouse/open-telemetry-store.js';
 import { VERSION } from '../version.js';
 
 export interface RunningServer {
@@ -38,7 +38,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   log.info({ engine: state.engine, where: config.state ? redactUrl(config.state) : `${config.dataDir}/state.db` }, 'state store ready');
   let telemetry: TelemetryStore;
   try {
-    telemetry = await openTelemetryStore({ dataDir: config.dataDir, url: config.telemetry, logger });
+    telemetry = await openTelemetryStore(config.telemetry ? { engine: 'clickhouse', url: config.telemetry } : { engine: 'chdb', dataDir: config.dataDir }, {
+      logger: logger.child({ component: 'telemetry' }),
+    });
   } catch (err) {
     await state.close();
     throw err;

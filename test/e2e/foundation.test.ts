@@ -144,7 +144,7 @@ describe('durability', () => {
     const accepted = statuses.map((st, i) => (st === 201 ? `rb-${i}` : null)).filter(Boolean);
     const again = await startServerProcess({ dataDir: s.dataDir });
     try {
-      const items = (await (await fetch(`${again.url}/api/v1/objects/Runbook`, { headers })).json()).items as { metadata: { name: string } }[];
+      const items = ((await (await fetch(`${again.url}/api/v1/objects/Runbook`, { headers })).json()) as { items: { metadata: { name: string } }[] }).items;
       const names = new Set(items.map((d) => d.metadata.name));
       for (const n of accepted) expect(names.has(n!), `${n} was accepted but is gone`).toBe(true);
       expect(cli(['audit', 'verify'], { KANSOKU_URL: again.url, KANSOKU_TOKEN: again.token() }).code).toBe(0);
@@ -165,7 +165,7 @@ describe('durability', () => {
     const status = await req;
     const again = await startServerProcess({ dataDir: s.dataDir });
     try {
-      const items = (await (await fetch(`${again.url}/api/v1/objects/Runbook`, { headers: { authorization: `Bearer ${again.token()}` } })).json()).items as unknown[];
+      const items = ((await (await fetch(`${again.url}/api/v1/objects/Runbook`, { headers: { authorization: `Bearer ${again.token()}` } })).json()) as { items: unknown[] }).items;
       expect([0, 1500]).toContain(items.length);
       if (status === 200) expect(items.length).toBe(1500);
       const v = cli(['audit', 'verify', '--json'], { KANSOKU_URL: again.url, KANSOKU_TOKEN: again.token() });

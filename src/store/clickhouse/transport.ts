@@ -11,8 +11,8 @@ export type QueryParamValue = string | number | bigint | boolean | readonly stri
 
 export type QueryParams = Record<string, QueryParamValue>;
 
-/** Line-delimited insert formats both engines accept as a raw body. */
-export type InsertFormat = 'JSONEachRow' | 'TSV';
+/** The raw body format both engines take for the hot path (samples): tab-separated text. */
+export type InsertFormat = 'TSV';
 
 /**
  * Settings both transports apply to every statement so results read the same on both engines:
@@ -32,6 +32,8 @@ export interface ClickHouseTransport {
   queryRows<T>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Inserts a line-delimited body (each line one row) into a table. */
   insertRaw(table: string, body: string, format: InsertFormat, columns?: readonly string[]): Promise<void>;
+  /** Inserts rows as JSONEachRow; keys are column names. */
+  insertRows(table: string, rows: readonly object[]): Promise<void>;
   /** Refuses new work, waits for in-flight work to finish, then releases the engine. Idempotent. */
   close(): Promise<void>;
 }

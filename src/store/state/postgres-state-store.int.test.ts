@@ -4,7 +4,7 @@ import { runStateStoreContract } from '../contract/state-store.contract.js';
 import { openPostgres } from './open-state-store.js';
 import { createScratchDatabase } from '../../../test/support/postgres.js';
 
-const available = await requirePeer('PostgreSQL on 127.0.0.1:5432', async () => {
+const available = await requirePeer('PostgreSQL on 127.0.0.1:5432', async (): Promise<true> => {
   const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 2000 });
   await c.connect();
   await c.end();

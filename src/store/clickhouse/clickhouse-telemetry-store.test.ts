@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { KansokuError, StoreError, ValidationError } from '../../lib/errors.js';
+import { silentLogger } from '../../lib/logger.js';
+import { createTelemetryStore } from './clickhouse-telemetry-store.js';
+import { RecordingTransport } from './recording-transport.js';
+import { retentionFromConfig } from './retention.js';
+import { MIGRATIONS, TABLES } from './schema.js';
+import { clickHouseErrorName, toStoreError } from './store-errors.js';
+
+const logger = silentLogger();
+const NOW = 1_800_000_000_000;
+const DAY = 86_400_000;
+
+function storeOn(transport: RecordingTransport, retention?: Parameters<typeof createTelemetryStore>[1]['retention']) {
+  return createTelemetryStore(transport, { logger, retention, now: () => NOW });
+}
+
+describe('appendSamples', () => {
+  it('writes one series row per series and day, once per process, and samples as TSV', async () => {
+    const t = new RecordingTransport();
+    const store = storeOn(t);
+    const labels = { __name__: 'up', job: 'api' };
+    await store.appendSamples([
+      { labels, t: NOW - 1000, v: 1 },
+      { labels: { job: 'api', __name__: 'up' }, t: NOW - 500, v: NaN },
+      { labels, t: NOW - DAY, v: -Infinity },
+    ]);
+    await store.appendSamples([{ labels, t: NOW, v: 2 }]);
+    const series = t.inserts(TABLES.series);
+    expect(series).toHaveLength(1);
+    const rows = series[0]!.body!.trim().split('\n').map((l) => JSON.parse(l) as { series_id: string; day: string; labels: object; metric: string });
+    expect(rows.map((r) => r.day).sort()).toEqual(['2027-01-14', '2027-01-15']);
+    expect(rows[0]).toMatchObject({ metric: 'up', labels: { __name__: 'up', job: 'api' } });
+    expect(new Set(rows.map((r) => r.series_id)).size).toBe(1);
+    const samples = t.inserts(TABLES.samples);
+    expect(samples).toHaveLength(2);
+    expect(samples[0]!.format).toBe('TSV');
+    expect(samples[0]!.columns).toEqual(['series_id', 't', 'v']);
+    const id = rows[0]!.series_id;
+    expect(samples[0]!.body).toBe(`${id}\t1799999999.000\t1\n${id}\t1799999999.500\tnan\n${id}\t1799913600.000\t-inf\n`);
+  });
+
+  it('inserts the series row before the samples that refer to it', async () => {
+    const t = new RecordingTransport();
+    await storeOn(t).appendSamples([{ labels: { __name__: 'x' }, t: NOW, v: 1 }]);
+    expect(t.calls.map((c) => c.table)).toEqual([TABLES.series, TABLES.samples]);
+  });
+
+  it('drops samples older than the retention window without a write', async () => {
+    const t = new RecordingTransport();
+    await storeOn(t, { samplesMs: DAY }).appendSamples([{ labels: { __name__: 'x' }, t: NOW - 2 * DAY, v: 1 }]);
+    expect(t.calls).toEqual([]);
+  });
+
+  it('rejects the whole batch on one bad sample and writes nothing', async () => {
+    const t = new RecordingTransport();
+    const err = await storeOn(t)
+      .appendSamples([
+        { labels: { __name__: 'x' }, t: NOW, v: 1 },
+        { labels: { __name__: '' }, t: NOW, v: 1 },
+        { labels: { __name__: 'x' }, t: NaN, v: 1 },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(['samples[1].labels.__name__', 'samples[2].t']);
+    expect((err as Error).message).toMatch(/nothing stored/);
+    expect(t.calls).toEqual([]);
+  });
+});
+
+describe('reads', () => {
+  it('clamps the start of a read to the retention window and skips the query when nothing is left', async () => {
+    const t = new RecordingTransport();
+    const store = storeOn(t, { samplesMs: DAY });
+    expect(await store.selectSeries({ matchers: [], startMs: NOW - 10 * DAY, endMs: NOW - 3 * DAY })).toEqual([]);
+    expect(t.calls).toEqual([]);
+    await store.selectSeries({ matchers: [], startMs: NOW - 10 * DAY, endMs: NOW });
+    expect(Object.values(t.calls[0]!.params!)).toContain(NOW - DAY);
+  });
+
+  it('turns result rows into sorted series with decoded floats', async () => {
+    const t = new RecordingTransport('chdb', () => [
+      { id: '2', labels: { __name__: 'm', job: 'b' }, points: [[NOW, 'nan'], [NOW + 1, 'inf']] },
+      { id: '1', labels: { __name__: 'm', job: 'a' }, points: [[NOW, 1.5]] },
+    ]);
+    const out = await storeOn(t).selectSeries({ matchers: [], startMs: NOW - 1000, endMs: NOW + 1000 });
+    expect(out).toEqual([
+      { labels: { __name__: 'm', job: 'a' }, samples: [{ t: NOW, v: 1.5 }] },
+      { labels: { __name__: 'm', job: 'b' }, samples: [{ t: NOW, v: NaN }, { t: NOW + 1, v: Infinity }] },
+    ]);
+  });
+
+  it('computes availability from per-status counts, quoted or not', async () => {
+    const t = new RecordingTransport('clickhouse', () => [
+      { status: 'ok', runs: '3' },
+      { status: 'critical', runs: 1 },
+    ]);
+    expect(await storeOn(t).availability({ check: 'c', startMs: NOW - 1000, endMs: NOW })).toEqual({ runs: 4, ok: 3, ratio: 0.75, byStatus: { ok: 3, critical: 1 } });
+  });
+
+  it('lists every data table in usage, with zeros for tables without parts', async () => {
+    const t = new RecordingTransport('chdb', () => [{ table: 'samples', rows: 10, bytes: '2048' }]);
+    expect(await storeOn(t).usage()).toEqual([
+      { table: 'series', rows: 0, bytesOnDisk: 0 },
+      { table: 'samples', rows: 10, bytesOnDisk: 2048 },
+      { table: 'check_results', rows: 0, bytesOnDisk: 0 },
+      { table: 'log_events', rows: 0, bytesOnDisk: 0 },
+    ]);
+  });
+});
+
+describe('migrate', () => {
+  it('applies unrecorded migrations, records them, and leaves recorded ones alone', async () => {
+    const fresh = new RecordingTransport('chdb', (sql) => (sql.includes('engine_full') ? [] : []));
+    await storeOn(fresh).migrate();
+    const commands = fresh.calls.filter((c) => c.kind === 'command');
+    expect(commands[0]!.sql).toMatch(/CREATE TABLE IF NOT EXISTS kansoku_migrations/);
+    expect(commands.filter((c) => /CREATE TABLE IF NOT EXISTS (series|samples|check_results|log_events) /.test(c.sql))).toHaveLength(4);
+    expect(commands.at(-1)!.params).toEqual({ version: MIGRATIONS[0]!.version, name: MIGRATIONS[0]!.name });
+
+    const done = new RecordingTransport('chdb', (sql) => (sql.includes(TABLES.migrations) ? [{ version: 1 }] : []));
+    await storeOn(done).migrate();
+    expect(done.calls.filter((c) => c.kind === 'command').map((c) => c.sql)).toEqual([expect.stringMatching(/kansoku_migrations/)]);
+  });
+
+  it('alters a TTL only when the configured retention differs from the table', async () => {
+    const engineFull = (s: number) => `ReplacingMergeTree ORDER BY (series_id, t) TTL toDateTime(t) + toIntervalSecond(${s}) SETTINGS index_granularity = 8192`;
+    const t = new RecordingTransport('chdb', (sql) =>
+      sql.includes('engine_full')
+        ? [
+            { name: 'samples', engine_full: engineFull(15 * 86_400) },
+            { name: 'log_events', engine_full: engineFull(30 * 86_400).replace('(t)', '(time)') },
+          ]
+        : [{ version: 1 }],
+    );
+    await storeOn(t, retentionFromConfig({ samples: '2d' })).migrate();
+    const alters = t.calls.filter((c) => c.sql.startsWith('ALTER'));
+    expect(alters.map((c) => c.sql)).toEqual(['ALTER TABLE samples MODIFY TTL toDateTime(t) + toIntervalSecond(172800)']);
+  });
+});
+
+describe('close', () => {
+  it('waits for appends in flight before closing the transport, then refuses new work', async () => {
+    const t = new RecordingTransport('chdb', () => [], 30);
+    const store = storeOn(t);
+    const writes = [1, 2, 3].map((i) => store.appendSamples([{ labels: { __name__: `m${i}` }, t: NOW, v: i }]));
+    await store.close();
+    await expect(Promise.all(writes)).resolves.toBeDefined();
+    expect(t.inserts(TABLES.samples)).toHaveLength(3);
+    expect(t.closed).toBe(true);
+    const late = await store.labelNames({ startMs: NOW, endMs: NOW }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(KansokuError);
+    expect((late as KansokuError).code).toBe('KSK_STORE_CLOSED');
+  });
+});
+
+describe('engine errors', () => {
+  it('names the ClickHouse error from a chDB message or a server error type', () => {
+    expect(clickHouseErrorName(Object.assign(new Error('Code: 60. DB::Exception: Unknown table expression identifier \'x\'. (UNKNOWN_TABLE)'), { clickhouseCode: 60 }))).toBe('UNKNOWN_TABLE');
+    expect(clickHouseErrorName(Object.assign(new Error('Authentication failed'), { code: '516', type: 'AUTHENTICATION_FAILED' }))).toBe('AUTHENTICATION_FAILED');
+    expect(clickHouseErrorName(Object.assign(new Error('boom'), { clickhouseCode: 427 }))).toBe('CANNOT_COMPILE_REGEXP');
+  });
+
+  it('wraps with an actionable message and keeps the statement', () => {
+    const err = toStoreError(Object.assign(new Error('Code: 516. DB::Exception: default: Authentication failed (AUTHENTICATION_FAILED)\nstack…'), {}), { engine: 'clickhouse', sql: 'SELECT 1' });
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err.message).toMatch(/user and password in the ClickHouse URL/);
+    expect(err.message).not.toMatch(/stack/);
+    expect((err as StoreError).statement).toBe('SELECT 1');
+  });
+});
+
+describe('retention config', () => {
+  it('parses durations and fills defaults', () => {
+    expect(retentionFromConfig({ samples: '2d', logEvents: '12h' })).toEqual({ samplesMs: 2 * DAY, checkResultsMs: 90 * DAY, logEventsMs: DAY / 2 });
+  });
+
+  it('refuses retentions under a minute', () => {
+    expect(() => retentionFromConfig({ samples: '30s' })).toThrow(ValidationError);
+    expect(() => createTelemetryStore(new RecordingTransport(), { logger, retention: { checkResultsMs: 0 } })).toThrow(/at least "1m"/);
+  });
+});

@@ -1,0 +1,377 @@
+/**
+ * The telemetry store on ClickHouse SQL: one implementation for chDB and a ClickHouse server,
+ * which differ only in the transport handed in.
+ */
+import { STATUS_FROM_CODE, type CheckStatus } from '../../core/check-result.js';
+import { ValidationError, type FieldIssue } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type {
+  Availability,
+  AvailabilityQuery,
+  CheckResultQuery,
+  CheckResultRow,
+  LabelQuery,
+  LogEventRow,
+  LogSearchQuery,
+  RetentionConfig,
+  SampleRow,
+  SelectSeriesQuery,
+  SeriesData,
+  TableUsage,
+  TelemetryStore,
+} from '../telemetry-store.js';
+import { dateTime64Text, dayText, float64Text, parseCount, parseFloat64 } from './encode.js';
+import { runMigrations } from './migrate.js';
+import {
+  DATA_TABLES,
+  availabilitySql,
+  labelNamesSql,
+  labelValuesSql,
+  searchLogsSql,
+  selectCheckResultsSql,
+  selectSeriesSql,
+  usageSql,
+  type CheckResultDbRow,
+  type LogEventDbRow,
+  type SeriesResultRow,
+} from './queries.js';
+import { resolveRetention } from './retention.js';
+import { TABLES } from './schema.js';
+import { canonicalLabelKey, canonicalLabels, seriesIdFromKey } from './series-id.js';
+import { storeClosedError } from './store-errors.js';
+import type { ClickHouseTransport } from './transport.js';
+
+export interface TelemetryStoreOptions {
+  logger: Logger;
+  /** Milliseconds per kind; defaults 15 d samples, 90 d check results, 30 d log events. */
+  retention?: Partial<RetentionConfig>;
+  /** Current time in epoch ms; tests pin it. */
+  now?: () => number;
+}
+
+const DEFAULT_CHECK_RESULT_LIMIT = 1000;
+const DEFAULT_LOG_LIMIT = 100;
+const MAX_ROWS = 100_000;
+const DAY_MS = 86_400_000;
+/** Series-days this process has written; bounded so a cardinality explosion cannot grow it forever. */
+const KNOWN_SERIES_DAYS_MAX = 500_000;
+const STATUSES = new Set<string>(STATUS_FROM_CODE);
+
+export function createTelemetryStore(transport: ClickHouseTransport, options: TelemetryStoreOptions): TelemetryStore {
+  return new ClickHouseTelemetryStore(transport, options);
+}
+
+class ClickHouseTelemetryStore implements TelemetryStore {
+  readonly engine;
+  readonly #transport: ClickHouseTransport;
+  readonly #logger: Logger;
+  readonly #retention: RetentionConfig;
+  readonly #now: () => number;
+  readonly #inflight = new Set<Promise<unknown>>();
+  /** `${seriesId}/${day}` pairs already in the series table: the series row is written once per day. */
+  readonly #knownSeriesDays = new Set<string>();
+  #closing: Promise<void> | undefined;
+
+  constructor(transport: ClickHouseTransport, options: TelemetryStoreOptions) {
+    this.engine = transport.engine;
+    this.#transport = transport;
+    this.#logger = options.logger;
+    this.#retention = resolveRetention(options.retention);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Every public operation runs through here so close() can wait for it: an append is several
+   * statements, and the transport must not go away between them.
+   */
+  #track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(storeClosedError(this.engine));
+    const p = work();
+    this.#inflight.add(p);
+    const forget = () => this.#inflight.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  /** The oldest instant still inside a retention window. */
+  #horizon(retentionMs: number): number {
+    return this.#now() - retentionMs;
+  }
+
+  migrate(): Promise<void> {
+    return this.#track(() => runMigrations(this.#transport, this.#retention, this.#logger));
+  }
+
+  appendSamples(samples: SampleRow[]): Promise<void> {
+    return this.#track(async () => {
+      validateSamples(samples);
+      const horizon = this.#horizon(this.#retention.samplesMs);
+      // Callers usually share one labels object among a series' samples (remote-write, scrapes):
+      // resolving the id once per object keeps canonicalisation off the per-sample path.
+      const idByObject = new Map<SampleRow['labels'], string>();
+      const ids = new Map<string, string>();
+      const newSeries: object[] = [];
+      const newSeriesKeys = new Set<string>();
+      let body = '';
+      let dropped = 0;
+      let lastId = '';
+      let lastDay = -1;
+      for (const s of samples) {
+        if (s.t < horizon) {
+          dropped++;
+          continue;
+        }
+        let id = idByObject.get(s.labels);
+        if (id === undefined) {
+          const key = canonicalLabelKey(s.labels);
+          id = ids.get(key);
+          if (id === undefined) {
+            id = seriesIdFromKey(key);
+            ids.set(key, id);
+          }
+          idByObject.set(s.labels, id);
+        }
+        const dayNumber = Math.floor(s.t / DAY_MS);
+        // Samples of one series usually arrive together: skip the set lookups for repeats.
+        if (id !== lastId || dayNumber !== lastDay) {
+          lastId = id;
+          lastDay = dayNumber;
+          const seriesDay = `${id}/${dayNumber}`;
+          if (!this.#knownSeriesDays.has(seriesDay) && !newSeriesKeys.has(seriesDay)) {
+            newSeriesKeys.add(seriesDay);
+            newSeries.push({ metric: s.labels.__name__, series_id: id, day: dayText(s.t), labels: Object.fromEntries(canonicalLabels(s.labels)) });
+          }
+        }
+        body += `${id}\t${dateTime64Text(s.t)}\t${float64Text(s.v)}\n`;
+      }
+      if (dropped) this.#logger.debug({ dropped }, 'samples older than the retention window were not stored');
+      if (!body) return;
+      // Series first: a reader that finds a sample can always find its labels.
+      if (newSeries.length) await this.#transport.insertRows(TABLES.series, newSeries);
+      await this.#transport.insertRaw(TABLES.samples, body, 'TSV', ['series_id', 't', 'v']);
+      if (this.#knownSeriesDays.size + newSeriesKeys.size > KNOWN_SERIES_DAYS_MAX) this.#knownSeriesDays.clear();
+      for (const k of newSeriesKeys) this.#knownSeriesDays.add(k);
+    });
+  }
+
+  selectSeries(q: SelectSeriesQuery): Promise<SeriesData[]> {
+    return this.#track(async () => {
+      const startMs = Math.max(q.startMs, this.#horizon(this.#retention.samplesMs));
+      if (startMs > q.endMs || q.limit === 0) return [];
+      const { sql, params } = selectSeriesSql({ matchers: q.matchers, startMs, endMs: q.endMs, limit: q.limit });
+      const rows = await this.#transport.queryRows<SeriesResultRow>(sql, params);
+      const out = rows.map((r) => ({
+        labels: r.labels,
+        samples: r.points.map(([t, v]) => ({ t: parseCount(t), v: parseFloat64(v) })),
+      }));
+      return sortByLabels(out);
+    });
+  }
+
+  labelNames(q: LabelQuery): Promise<string[]> {
+    return this.#track(async () => {
+      const startMs = Math.max(q.startMs, this.#horizon(this.#retention.samplesMs));
+      if (startMs > q.endMs) return [];
+      const { sql, params } = labelNamesSql({ matchers: q.matchers, startMs, endMs: q.endMs });
+      return (await this.#transport.queryRows<{ name: string }>(sql, params)).map((r) => r.name);
+    });
+  }
+
+  labelValues(name: string, q: LabelQuery): Promise<string[]> {
+    return this.#track(async () => {
+      const startMs = Math.max(q.startMs, this.#horizon(this.#retention.samplesMs));
+      if (startMs > q.endMs) return [];
+      const { sql, params } = labelValuesSql(name, { matchers: q.matchers, startMs, endMs: q.endMs });
+      return (await this.#transport.queryRows<{ value: string }>(sql, params)).map((r) => r.value);
+    });
+  }
+
+  appendCheckResults(rows: CheckResultRow[]): Promise<void> {
+    return this.#track(async () => {
+      validateCheckResults(rows);
+      const horizon = this.#horizon(this.#retention.checkResultsMs);
+      const kept = rows.filter((r) => r.startedAt >= horizon);
+      if (!kept.length) return;
+      const rowsOut = kept.map((r) => ({
+          check_name: r.check,
+          location: r.location,
+          started_at: dateTime64Text(r.startedAt),
+          run_id: r.runId,
+          status: r.status,
+          message: r.message,
+          duration_ms: r.durationMs,
+          metrics: JSON.stringify(r.metrics ?? []),
+          evidence: JSON.stringify(r.evidence ?? {}),
+        }));
+      await this.#transport.insertRows(TABLES.checkResults, rowsOut);
+    });
+  }
+
+  selectCheckResults(q: CheckResultQuery): Promise<CheckResultRow[]> {
+    return this.#track(async () => {
+      const startMs = Math.max(q.startMs, this.#horizon(this.#retention.checkResultsMs));
+      const limit = clampLimit(q.limit, DEFAULT_CHECK_RESULT_LIMIT);
+      if (startMs > q.endMs || limit === 0) return [];
+      const { sql, params } = selectCheckResultsSql({ ...q, startMs, limit });
+      const rows = await this.#transport.queryRows<CheckResultDbRow>(sql, params);
+      return rows.map((r) => ({
+        check: r.check_name,
+        location: r.location,
+        status: r.status as CheckStatus,
+        message: r.message,
+        startedAt: parseCount(r.started_at_ms),
+        durationMs: parseFloat64(r.duration_ms),
+        metrics: parseJson(r.metrics, []),
+        evidence: parseJson(r.evidence, {}),
+        runId: r.run_id,
+      }));
+    });
+  }
+
+  availability(q: AvailabilityQuery): Promise<Availability> {
+    return this.#track(async () => {
+      const startMs = Math.max(q.startMs, this.#horizon(this.#retention.checkResultsMs));
+      const byStatus: Record<string, number> = {};
+      let runs = 0;
+      if (startMs <= q.endMs) {
+        const { sql, params } = availabilitySql({ ...q, startMs });
+        for (const r of await this.#transport.queryRows<{ status: string; runs: number | string }>(sql, params)) {
+          const n = parseCount(r.runs);
+          byStatus[r.status] = n;
+          runs += n;
+        }
+      }
+      const ok = byStatus.ok ?? 0;
+      return { runs, ok, ratio: runs ? ok / runs : null, byStatus };
+    });
+  }
+
+  appendLogEvents(rows: LogEventRow[]): Promise<void> {
+    return this.#track(async () => {
+      validateLogEvents(rows);
+      const horizon = this.#horizon(this.#retention.logEventsMs);
+      const kept = rows.filter((r) => r.time >= horizon);
+      if (!kept.length) return;
+      const rowsOut = kept.map((r) => ({
+          stream: r.stream,
+          time: dateTime64Text(r.time),
+          id: r.id,
+          host: r.host,
+          level: r.level ?? '',
+          message: r.message,
+          fields: r.fields ?? {},
+        }));
+      await this.#transport.insertRows(TABLES.logEvents, rowsOut);
+    });
+  }
+
+  searchLogs(q: LogSearchQuery): Promise<LogEventRow[]> {
+    return this.#track(async () => {
+      const startMs = Math.max(q.startMs, this.#horizon(this.#retention.logEventsMs));
+      const limit = clampLimit(q.limit, DEFAULT_LOG_LIMIT);
+      if (startMs > q.endMs || limit === 0) return [];
+      const { sql, params } = searchLogsSql({ ...q, startMs, limit });
+      const rows = await this.#transport.queryRows<LogEventDbRow>(sql, params);
+      return rows.map((r) => {
+        const row: LogEventRow = { time: parseCount(r.time_ms), stream: r.stream, host: r.host, message: r.message, fields: r.fields, id: r.id };
+        if (r.level) row.level = r.level;
+        return row;
+      });
+    });
+  }
+
+  usage(): Promise<TableUsage[]> {
+    return this.#track(async () => {
+      const { sql, params } = usageSql();
+      const found = new Map<string, TableUsage>();
+      for (const r of await this.#transport.queryRows<{ table: string; rows: number | string; bytes: number | string }>(sql, params)) {
+        found.set(r.table, { table: r.table, rows: parseCount(r.rows), bytesOnDisk: parseCount(r.bytes) });
+      }
+      return DATA_TABLES.map((table) => found.get(table) ?? { table, rows: 0, bytesOnDisk: 0 });
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      // Settle, not fail: a write that fails during shutdown has already reported to its caller.
+      while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+      await this.#transport.close();
+    })();
+    return this.#closing;
+  }
+}
+
+function clampLimit(limit: number | undefined, fallback: number): number {
+  if (limit === undefined) return fallback;
+  if (!Number.isFinite(limit) || limit < 0) return fallback;
+  return Math.min(Math.trunc(limit), MAX_ROWS);
+}
+
+function parseJson<T>(text: string, fallback: T): T {
+  try {
+    return text ? (JSON.parse(text) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function sortByLabels(series: SeriesData[]): SeriesData[] {
+  const keyed = series.map((s) => ({ s, key: canonicalLabelKey(s.labels) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.s);
+}
+
+function isEpochMs(t: unknown): t is number {
+  return typeof t === 'number' && Number.isInteger(t) && t >= 0;
+}
+
+function throwIfIssues(code: string, what: string, issues: FieldIssue[]): void {
+  if (!issues.length) return;
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  throw new ValidationError(code, `${what} rejected, nothing stored: ${first.path} ${first.message}${more}`, issues.slice(0, 20));
+}
+
+/** Hand-written rather than zod: this runs for every sample on the hot ingest path. */
+function validateSamples(samples: SampleRow[]): void {
+  const issues: FieldIssue[] = [];
+  let lastLabels: SampleRow['labels'] | undefined;
+  for (let i = 0; i < samples.length && issues.length < 20; i++) {
+    const s = samples[i]!;
+    if (s.labels !== lastLabels) {
+      const name = s.labels?.__name__;
+      if (typeof name !== 'string' || name === '') issues.push({ path: `samples[${i}].labels.__name__`, message: 'is required (the metric name)' });
+      else if (!Object.values(s.labels).every((v) => typeof v === 'string')) issues.push({ path: `samples[${i}].labels`, message: 'values must be strings' });
+      else lastLabels = s.labels;
+    }
+    if (!isEpochMs(s.t)) issues.push({ path: `samples[${i}].t`, message: `must be epoch milliseconds (a non-negative integer), got ${String(s.t)}` });
+    if (typeof s.v !== 'number') issues.push({ path: `samples[${i}].v`, message: 'must be a number' });
+  }
+  throwIfIssues('KSK_STORE_SAMPLE_INVALID', 'sample batch', issues);
+}
+
+function validateCheckResults(rows: CheckResultRow[]): void {
+  const issues: FieldIssue[] = [];
+  rows.forEach((r, i) => {
+    if (!r.check) issues.push({ path: `checkResults[${i}].check`, message: 'is required' });
+    if (!r.location) issues.push({ path: `checkResults[${i}].location`, message: 'is required' });
+    if (!r.runId) issues.push({ path: `checkResults[${i}].runId`, message: 'is required (the dedupe key)' });
+    if (!STATUSES.has(r.status)) issues.push({ path: `checkResults[${i}].status`, message: `must be one of ${[...STATUSES].join(', ')}` });
+    if (!isEpochMs(r.startedAt)) issues.push({ path: `checkResults[${i}].startedAt`, message: 'must be epoch milliseconds' });
+    if (typeof r.durationMs !== 'number' || !(r.durationMs >= 0)) issues.push({ path: `checkResults[${i}].durationMs`, message: 'must be a non-negative number' });
+  });
+  throwIfIssues('KSK_STORE_CHECK_RESULT_INVALID', 'check result batch', issues);
+}
+
+function validateLogEvents(rows: LogEventRow[]): void {
+  const issues: FieldIssue[] = [];
+  rows.forEach((r, i) => {
+    if (!r.id) issues.push({ path: `logEvents[${i}].id`, message: 'is required (the dedupe key)' });
+    if (typeof r.host !== 'string') issues.push({ path: `logEvents[${i}].host`, message: 'must be a string' });
+    if (typeof r.stream !== 'string') issues.push({ path: `logEvents[${i}].stream`, message: 'must be a string' });
+    if (typeof r.message !== 'string') issues.push({ path: `logEvents[${i}].message`, message: 'must be a string' });
+    if (!isEpochMs(r.time)) issues.push({ path: `logEvents[${i}].time`, message: 'must be epoch milliseconds' });
+    if (r.fields && !Object.values(r.fields).every((v) => typeof v === 'string')) issues.push({ path: `logEvents[${i}].fields`, message: 'values must be strings' });
+  });
+  throwIfIssues('KSK_STORE_LOG_EVENT_INVALID', 'log event batch', issues);
+}

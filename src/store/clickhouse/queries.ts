@@ -1,0 +1,151 @@
+/**
+ * SQL builders for every read the telemetry store makes. Pure functions: a statement plus bound
+ * values, so unit tests can check the pushdown without an engine. Time ranges are inclusive and
+ * arrive already clamped to the retention window.
+ */
+import type { CheckResultQuery, LabelMatcher, LogSearchQuery, TimeRange } from '../telemetry-store.js';
+import { escapeLike } from './encode.js';
+import { matchersWhere } from './matchers.js';
+import { SqlParams, type BoundSql } from './params.js';
+import { TABLES } from './schema.js';
+
+function seriesWhere(matchers: readonly LabelMatcher[], range: TimeRange, p: SqlParams): string {
+  // The series table has one row per series and UTC day; the day bounds prune partitions and
+  // granules, the matchers do the rest.
+  return [
+    `day >= toDate(${p.bindTime(range.startMs)})`,
+    `day <= toDate(${p.bindTime(range.endMs)})`,
+    matchersWhere(matchers, p),
+  ].join(' AND ');
+}
+
+export interface SeriesResultRow {
+  id: string;
+  labels: Record<string, string>;
+  /** [t ms, v] pairs sorted by t; v may be "nan" / "inf" / "-inf". */
+  points: [number, number | string][];
+}
+
+export function selectSeriesSql(q: { matchers: readonly LabelMatcher[]; limit?: number } & TimeRange): BoundSql {
+  const p = new SqlParams();
+  const where = seriesWhere(q.matchers, q, p);
+  const start = p.bindTime(q.startMs);
+  const end = p.bindTime(q.endMs);
+  // FINAL collapses re-appended (series, t) pairs that no merge has reached yet; the IN lets
+  // the samples scan use the (series_id, t) primary key before the join.
+  const sql = `WITH matched AS (
+  SELECT series_id, any(labels) AS series_labels FROM ${TABLES.series}
+  WHERE ${where}
+  GROUP BY series_id
+)
+SELECT toString(s.series_id) AS id, any(m.series_labels) AS labels,
+  arraySort(groupArray((toUnixTimestamp64Milli(s.t), s.v))) AS points
+FROM ${TABLES.samples} AS s FINAL
+INNER JOIN matched AS m ON s.series_id = m.series_id
+WHERE s.series_id IN (SELECT series_id FROM matched) AND s.t >= ${start} AND s.t <= ${end}
+GROUP BY s.series_id
+ORDER BY s.series_id${q.limit !== undefined ? `\nLIMIT ${p.bind(q.limit, 'UInt64')}` : ''}`;
+  return { sql, params: p.values };
+}
+
+export function labelNamesSql(q: { matchers?: readonly LabelMatcher[] } & TimeRange): BoundSql {
+  const p = new SqlParams();
+  const sql = `SELECT DISTINCT arrayJoin(mapKeys(labels)) AS name FROM ${TABLES.series}
+WHERE ${seriesWhere(q.matchers ?? [], q, p)}
+ORDER BY name`;
+  return { sql, params: p.values };
+}
+
+export function labelValuesSql(name: string, q: { matchers?: readonly LabelMatcher[] } & TimeRange): BoundSql {
+  const p = new SqlParams();
+  const column = name === '__name__' ? 'metric' : `labels[${p.bind(name, 'String')}]`;
+  const sql = `SELECT DISTINCT ${column} AS value FROM ${TABLES.series}
+WHERE ${seriesWhere(q.matchers ?? [], q, p)} AND value != ''
+ORDER BY value`;
+  return { sql, params: p.values };
+}
+
+export interface CheckResultDbRow {
+  check_name: string;
+  location: string;
+  status: string;
+  message: string;
+  started_at_ms: number;
+  duration_ms: number | string;
+  metrics: string;
+  evidence: string;
+  run_id: string;
+}
+
+function checkWhere(q: { check?: string; location?: string } & TimeRange, p: SqlParams): string {
+  const parts = [`started_at >= ${p.bindTime(q.startMs)}`, `started_at <= ${p.bindTime(q.endMs)}`];
+  if (q.check !== undefined) parts.push(`check_name = ${p.bind(q.check, 'String')}`);
+  if (q.location !== undefined) parts.push(`location = ${p.bind(q.location, 'String')}`);
+  return parts.join(' AND ');
+}
+
+export function selectCheckResultsSql(q: CheckResultQuery & { limit: number }): BoundSql {
+  const p = new SqlParams();
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  const sql = `SELECT check_name, location, status, message, toUnixTimestamp64Milli(started_at) AS started_at_ms,
+  duration_ms, metrics, evidence, run_id
+FROM ${TABLES.checkResults} FINAL
+WHERE ${checkWhere(q, p)}
+ORDER BY started_at ${dir}, check_name, location, run_id
+LIMIT ${p.bind(q.limit, 'UInt64')}`;
+  return { sql, params: p.values };
+}
+
+export function availabilitySql(q: { check: string; location?: string } & TimeRange): BoundSql {
+  const p = new SqlParams();
+  const sql = `SELECT status, count() AS runs FROM ${TABLES.checkResults} FINAL
+WHERE ${checkWhere(q, p)}
+GROUP BY status
+ORDER BY status`;
+  return { sql, params: p.values };
+}
+
+export interface LogEventDbRow {
+  time_ms: number;
+  stream: string;
+  host: string;
+  level: string;
+  message: string;
+  fields: Record<string, string>;
+  id: string;
+}
+
+export function searchLogsSql(q: LogSearchQuery & { limit: number }): BoundSql {
+  const p = new SqlParams();
+  const parts = [`time >= ${p.bindTime(q.startMs)}`, `time <= ${p.bindTime(q.endMs)}`];
+  if (q.stream !== undefined) parts.push(`stream = ${p.bind(q.stream, 'String')}`);
+  if (q.text !== undefined && q.text !== '') {
+    // Same expression as the ngram bloom-filter index, so the index can skip granules.
+    parts.push(`lowerUTF8(message) LIKE ${p.bind(`%${escapeLike(q.text.toLowerCase())}%`, 'String')}`);
+  }
+  const sql = `SELECT toUnixTimestamp64Milli(time) AS time_ms, stream, host, level, message, fields, id
+FROM ${TABLES.logEvents} FINAL
+WHERE ${parts.join(' AND ')}
+ORDER BY time DESC, stream, id
+LIMIT ${p.bind(q.limit, 'UInt64')}`;
+  return { sql, params: p.values };
+}
+
+export const DATA_TABLES = [TABLES.series, TABLES.samples, TABLES.checkResults, TABLES.logEvents] as const;
+
+export function usageSql(): BoundSql {
+  const p = new SqlParams();
+  const sql = `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes
+FROM system.parts
+WHERE active AND database = currentDatabase() AND has(${p.bind([...DATA_TABLES], 'Array(String)')}, table)
+GROUP BY table
+ORDER BY table`;
+  return { sql, params: p.values };
+}
+
+export function tableTtlSql(): BoundSql {
+  const p = new SqlParams();
+  const sql = `SELECT name, engine_full FROM system.tables
+WHERE database = currentDatabase() AND has(${p.bind([...DATA_TABLES], 'Array(String)')}, name)`;
+  return { sql, params: p.values };
+}

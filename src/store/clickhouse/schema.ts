@@ -1,0 +1,129 @@
+/**
+ * All telemetry DDL, in one file, as one text that runs on chDB and on a ClickHouse server.
+ *
+ * Choices and why:
+ * - ReplacingMergeTree everywhere: ingestion is at-least-once, so a retried batch must not
+ *   double anything. Rows with the same sorting key collapse on merge; reads use FINAL so they
+ *   are right before the merge happens too. Without a version column the row inserted last wins.
+ * - Sorting keys follow the queries: samples by (series_id, t) for range reads of a few series,
+ *   series by (metric, series_id, day) because nearly every selector names a metric, check
+ *   results by (check, location, started_at), log events by (stream, time).
+ * - One `series` row per series per day it had samples: label lookups over a time range stay
+ *   cheap, and a series that stopped reporting ages out with the same TTL as its samples.
+ * - Codecs: DoubleDelta on regular timestamps, Gorilla on float values, ZSTD on text.
+ * - TTL is in seconds (`toIntervalSecond(N)`) so any configured duration fits, and so
+ *   reconcileRetention() can read the number back from system.tables.
+ */
+import type { RetentionConfig } from '../telemetry-store.js';
+
+export const TABLES = {
+  migrations: 'kansoku_migrations',
+  series: 'series',
+  samples: 'samples',
+  checkResults: 'check_results',
+  logEvents: 'log_events',
+} as const;
+
+/** Seconds of TTL per table, derived from the retention config. */
+export function ttlSeconds(retention: RetentionConfig): Record<'series' | 'samples' | 'check_results' | 'log_events', number> {
+  const samples = Math.ceil(retention.samplesMs / 1000);
+  return {
+    samples,
+    // A series row stands for a whole day of samples: keep it one day past the last of them.
+    series: samples + 86_400,
+    check_results: Math.ceil(retention.checkResultsMs / 1000),
+    log_events: Math.ceil(retention.logEventsMs / 1000),
+  };
+}
+
+/** The TTL expression of each table; `seconds` is a validated positive integer, never user text. */
+export function ttlExpression(table: keyof ReturnType<typeof ttlSeconds>, seconds: number): string {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new Error(`TTL must be a positive whole number of seconds, got ${seconds}`);
+  switch (table) {
+    case 'series':
+      return `toDateTime(day) + toIntervalSecond(${seconds})`;
+    case 'samples':
+      return `toDateTime(t) + toIntervalSecond(${seconds})`;
+    case 'check_results':
+      return `toDateTime(started_at) + toIntervalSecond(${seconds})`;
+    case 'log_events':
+      return `toDateTime(time) + toIntervalSecond(${seconds})`;
+  }
+}
+
+export const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${TABLES.migrations} (
+  version UInt32,
+  name String,
+  applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+ORDER BY version`;
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** Each statement is idempotent (IF NOT EXISTS), so a half-applied migration can be re-run. */
+  statements(retention: RetentionConfig): string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'series, samples, check_results, log_events',
+    statements: (retention) => {
+      const ttl = ttlSeconds(retention);
+      return [
+        `CREATE TABLE IF NOT EXISTS ${TABLES.series} (
+  metric LowCardinality(String),
+  series_id UInt64,
+  day Date,
+  labels Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+  INDEX label_values mapValues(labels) TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (metric, series_id, day)
+TTL ${ttlExpression('series', ttl.series)}`,
+        `CREATE TABLE IF NOT EXISTS ${TABLES.samples} (
+  series_id UInt64 CODEC(ZSTD(1)),
+  t DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  v Float64 CODEC(Gorilla, ZSTD(1))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toDate(t)
+ORDER BY (series_id, t)
+TTL ${ttlExpression('samples', ttl.samples)}`,
+        `CREATE TABLE IF NOT EXISTS ${TABLES.checkResults} (
+  check_name LowCardinality(String),
+  location LowCardinality(String),
+  started_at DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  run_id String,
+  status LowCardinality(String),
+  message String CODEC(ZSTD(3)),
+  duration_ms Float64 CODEC(Gorilla, ZSTD(1)),
+  metrics String CODEC(ZSTD(3)),
+  evidence String CODEC(ZSTD(3))
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMM(started_at)
+ORDER BY (check_name, location, started_at, run_id)
+TTL ${ttlExpression('check_results', ttl.check_results)}`,
+        `CREATE TABLE IF NOT EXISTS ${TABLES.logEvents} (
+  stream LowCardinality(String),
+  time DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  id String,
+  host LowCardinality(String),
+  level LowCardinality(String),
+  message String CODEC(ZSTD(3)),
+  fields Map(LowCardinality(String), String) CODEC(ZSTD(3)),
+  INDEX message_ngrams lowerUTF8(message) TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 1
+) ENGINE = ReplacingMergeTree
+PARTITION BY toDate(time)
+ORDER BY (stream, time, id)
+TTL ${ttlExpression('log_events', ttl.log_events)}`,
+      ];
+    },
+  },
+];
+
+/** Reads the TTL seconds back from `system.tables.engine_full`; undefined when the table has none. */
+export function parseTtlSeconds(engineFull: string): number | undefined {
+  const m = /\bTTL\b.*?toIntervalSecond\((\d+)\)/.exec(engineFull);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,457 @@
+/**
+ * The behaviour every TelemetryStore adapter must have, run against each engine by its
+ * integration test. The factory opens a store over the SAME storage on every call (that is how
+ * close + reopen is tested); tests isolate themselves with names unique to this run, so the
+ * suite also runs against a shared ClickHouse database.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KansokuError, StoreError, ValidationError } from '../../lib/errors.js';
+import type { CheckResultRow, LogEventRow, RetentionConfig, SampleRow, TelemetryStore } from '../telemetry-store.js';
+
+export interface ContractStoreOptions {
+  retention?: Partial<RetentionConfig>;
+}
+
+/** Opens a store (not yet migrated) over the adapter's one storage location. */
+export type TelemetryStoreFactory = (options?: ContractStoreOptions) => Promise<TelemetryStore>;
+
+const HOUR = 3_600_000;
+
+export function runTelemetryStoreContract(name: string, factory: TelemetryStoreFactory): void {
+  describe(`TelemetryStore contract: ${name}`, () => {
+    const run = randomUUID().replace(/-/g, '').slice(0, 10);
+    const metric = (m: string) => `kt_${run}_${m}`;
+    // Whole seconds, ten minutes ago: well inside every retention window.
+    const base = Math.floor((Date.now() - 10 * 60_000) / 1000) * 1000;
+    let store: TelemetryStore;
+
+    async function open(options?: ContractStoreOptions): Promise<TelemetryStore> {
+      const s = await factory(options);
+      await s.migrate();
+      return s;
+    }
+
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    describe('migrate', () => {
+      it('is idempotent and creates every telemetry table', async () => {
+        await store.migrate();
+        await store.migrate();
+        const usage = await store.usage();
+        expect(usage.map((u) => u.table).sort()).toEqual(['check_results', 'log_events', 'samples', 'series']);
+        for (const u of usage) {
+          expect(u.rows).toBeGreaterThanOrEqual(0);
+          expect(u.bytesOnDisk).toBeGreaterThanOrEqual(0);
+        }
+      });
+
+      it('reports the engine it runs on', () => {
+        expect(['chdb', 'clickhouse']).toContain(store.engine);
+      });
+    });
+
+    describe('samples', () => {
+      it('stores samples and returns each series with its samples sorted by time', async () => {
+        const up = metric('up');
+        await store.appendSamples([
+          { labels: { __name__: up, job: 'api', instance: 'a:1' }, t: base + 2000, v: 1 },
+          { labels: { __name__: up, job: 'api', instance: 'a:1' }, t: base, v: 0 },
+          { labels: { __name__: up, instance: 'b:1', job: 'db' }, t: base + 1000, v: 1 },
+          { labels: { __name__: up, job: 'api', instance: 'a:1' }, t: base + 1000, v: 0.5 },
+        ]);
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: up }], startMs: base, endMs: base + 10_000 });
+        expect(series).toEqual([
+          { labels: { __name__: up, instance: 'a:1', job: 'api' }, samples: [{ t: base, v: 0 }, { t: base + 1000, v: 0.5 }, { t: base + 2000, v: 1 }] },
+          { labels: { __name__: up, instance: 'b:1', job: 'db' }, samples: [{ t: base + 1000, v: 1 }] },
+        ]);
+      });
+
+      it('treats a label set in any key order, and labels with empty values, as the same series', async () => {
+        const m = metric('order');
+        await store.appendSamples([
+          { labels: { __name__: m, a: '1', b: '2' }, t: base, v: 1 },
+          { labels: { b: '2', a: '1', __name__: m, c: '' }, t: base + 1000, v: 2 },
+        ]);
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 5000 });
+        expect(series).toHaveLength(1);
+        expect(series[0]!.labels).toEqual({ __name__: m, a: '1', b: '2' });
+        expect(series[0]!.samples.map((s) => s.v)).toEqual([1, 2]);
+      });
+
+      it('stores a re-appended (series, t) once, and the last write wins', async () => {
+        const m = metric('dup');
+        const batch: SampleRow[] = [0, 1, 2].map((i) => ({ labels: { __name__: m, job: 'x' }, t: base + i * 1000, v: i }));
+        await store.appendSamples(batch);
+        await store.appendSamples(batch);
+        await store.appendSamples([{ labels: { __name__: m, job: 'x' }, t: base + 1000, v: 42 }]);
+        const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 5000 });
+        expect(s!.samples).toEqual([{ t: base, v: 0 }, { t: base + 1000, v: 42 }, { t: base + 2000, v: 2 }]);
+      });
+
+      it('keeps the last of two samples for the same (series, t) within one batch', async () => {
+        const m = metric('dupbatch');
+        await store.appendSamples([
+          { labels: { __name__: m }, t: base, v: 1 },
+          { labels: { __name__: m }, t: base, v: 2 },
+        ]);
+        const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base });
+        expect(s!.samples).toEqual([{ t: base, v: 2 }]);
+      });
+
+      it('accepts samples out of order across batches and returns them sorted', async () => {
+        const m = metric('ooo');
+        for (const i of [5, 1, 3, 0, 4, 2]) await store.appendSamples([{ labels: { __name__: m }, t: base + i * 1000, v: i }]);
+        const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 10_000 });
+        expect(s!.samples.map((p) => p.t)).toEqual([0, 1, 2, 3, 4, 5].map((i) => base + i * 1000));
+        expect(s!.samples.map((p) => p.v)).toEqual([0, 1, 2, 3, 4, 5]);
+      });
+
+      it('keeps NaN, infinities and extreme floats', async () => {
+        const m = metric('floats');
+        const values = [NaN, Infinity, -Infinity, 1e300, -5e-324, 0.1 + 0.2];
+        await store.appendSamples(values.map((v, i) => ({ labels: { __name__: m }, t: base + i, v })));
+        const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 10 });
+        expect(s!.samples.map((p) => p.v)).toEqual(values);
+      });
+
+      it('keeps label values with quotes, backslashes, newlines and non-ASCII text', async () => {
+        const m = metric('strings');
+        const labels = { __name__: m, path: `C:\\dir\\"x"\n'y'\t`, city: '東京' };
+        await store.appendSamples([{ labels, t: base, v: 1 }]);
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }, { name: 'city', op: '=', value: '東京' }], startMs: base, endMs: base });
+        expect(series.map((s) => s.labels)).toEqual([labels]);
+      });
+
+      it('returns only samples inside the inclusive time range, and only series that have some', async () => {
+        const m = metric('range');
+        await store.appendSamples([
+          { labels: { __name__: m, s: 'early' }, t: base - 60_000, v: 1 },
+          ...[0, 1, 2, 3].map((i) => ({ labels: { __name__: m, s: 'in' }, t: base + i * 1000, v: i })),
+        ]);
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base + 1000, endMs: base + 2000 });
+        expect(series).toEqual([{ labels: { __name__: m, s: 'in' }, samples: [{ t: base + 1000, v: 1 }, { t: base + 2000, v: 2 }] }]);
+        expect(await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base + 5000, endMs: base + 9000 })).toEqual([]);
+      });
+
+      it('limits the number of series, not samples', async () => {
+        const m = metric('limit');
+        await store.appendSamples([0, 1, 2, 3, 4].flatMap((i) => [0, 1].map((j) => ({ labels: { __name__: m, i: String(i) }, t: base + j * 1000, v: j }))));
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 5000, limit: 3 });
+        expect(series).toHaveLength(3);
+        for (const s of series) expect(s.samples).toHaveLength(2);
+      });
+
+      it('rejects a batch with an invalid sample and stores none of it', async () => {
+        const m = metric('invalid');
+        const bad = [
+          { labels: { __name__: m }, t: base, v: 1 },
+          { labels: { job: 'no-name' }, t: base, v: 1 },
+        ] as SampleRow[];
+        await expect(store.appendSamples(bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.appendSamples([{ labels: { __name__: m }, t: -1, v: 1 }])).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.appendSamples([{ labels: { __name__: m }, t: 1.5, v: 1 }])).rejects.toBeInstanceOf(ValidationError);
+        expect(await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base - HOUR, endMs: base + HOUR })).toEqual([]);
+      });
+
+      it('accepts an empty batch', async () => {
+        await store.appendSamples([]);
+      });
+    });
+
+    describe('label matchers', () => {
+      const m = metric('http');
+      const all: Record<string, string>[] = [
+        { __name__: m, env: 'prod', code: '200', path: '/api' },
+        { __name__: m, env: 'prod', code: '500', path: '/api' },
+        { __name__: m, env: 'production', code: '200' },
+        { __name__: m, env: 'dev', code: '404', path: '/' },
+        { __name__: m, code: '200' },
+      ];
+      const select = async (...matchers: { name: string; op: '=' | '!=' | '=~' | '!~'; value: string }[]) => {
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }, ...matchers], startMs: base, endMs: base });
+        return series.map((s) => `${s.labels.env ?? '-'}/${s.labels.code}`).sort();
+      };
+
+      beforeAll(async () => {
+        await store.appendSamples(all.map((labels) => ({ labels, t: base, v: 1 })));
+      });
+
+      it('= and != compare exactly', async () => {
+        expect(await select({ name: 'env', op: '=', value: 'prod' })).toEqual(['prod/200', 'prod/500']);
+        expect(await select({ name: 'env', op: '!=', value: 'prod' })).toEqual(['-/200', 'dev/404', 'production/200']);
+      });
+
+      it('treats a missing label as the empty string', async () => {
+        expect(await select({ name: 'env', op: '=', value: '' })).toEqual(['-/200']);
+        expect(await select({ name: 'env', op: '!=', value: '' })).toEqual(['dev/404', 'prod/200', 'prod/500', 'production/200']);
+        expect(await select({ name: 'path', op: '=~', value: '' })).toEqual(['-/200', 'production/200']);
+        expect(await select({ name: 'nonexistent', op: '=', value: '' })).toHaveLength(5);
+      });
+
+      it('anchors regular expressions at both ends', async () => {
+        expect(await select({ name: 'env', op: '=~', value: 'prod' })).toEqual(['prod/200', 'prod/500']);
+        expect(await select({ name: 'env', op: '=~', value: 'prod.*' })).toEqual(['prod/200', 'prod/500', 'production/200']);
+        expect(await select({ name: 'env', op: '=~', value: 'rod' })).toEqual([]);
+        expect(await select({ name: 'code', op: '=~', value: '2..|404' })).toEqual(['-/200', 'dev/404', 'prod/200', 'production/200']);
+      });
+
+      it('!~ excludes regex matches, including the empty string for a missing label', async () => {
+        expect(await select({ name: 'code', op: '!~', value: '2..' })).toEqual(['dev/404', 'prod/500']);
+        expect(await select({ name: 'env', op: '!~', value: 'prod|' })).toEqual(['dev/404', 'production/200']);
+      });
+
+      it('combines matchers with AND, including a regex on __name__', async () => {
+        const series = await store.selectSeries({
+          matchers: [
+            { name: '__name__', op: '=~', value: `${metric('ht')}.*` },
+            { name: 'env', op: '=~', value: 'prod|dev' },
+            { name: 'code', op: '!=', value: '500' },
+          ],
+          startMs: base,
+          endMs: base,
+        });
+        expect(series.map((s) => `${s.labels.env}/${s.labels.code}`).sort()).toEqual(['dev/404', 'prod/200']);
+      });
+
+      it('treats regex metacharacters in = values literally', async () => {
+        expect(await select({ name: 'env', op: '=', value: 'prod.*' })).toEqual([]);
+      });
+
+      it('fails with an actionable StoreError on an invalid regular expression', async () => {
+        const err = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }, { name: 'env', op: '=~', value: '(' }], startMs: base, endMs: base }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect((err as StoreError).message).toMatch(/regular expression|regexp/i);
+        expect((err as StoreError).statement).toMatch(/match\(/);
+      });
+
+      it('lists label names of matching series', async () => {
+        expect(await store.labelNames({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base })).toEqual(['__name__', 'code', 'env', 'path']);
+        expect(await store.labelNames({ matchers: [{ name: '__name__', op: '=', value: m }, { name: 'env', op: '=', value: 'production' }], startMs: base, endMs: base })).toEqual([
+          '__name__',
+          'code',
+          'env',
+        ]);
+      });
+
+      it('lists label values of matching series, without the empty value', async () => {
+        const sel = [{ name: '__name__', op: '=' as const, value: m }];
+        expect(await store.labelValues('env', { matchers: sel, startMs: base, endMs: base })).toEqual(['dev', 'prod', 'production']);
+        expect(await store.labelValues('path', { matchers: [...sel, { name: 'code', op: '=', value: '200' }], startMs: base, endMs: base })).toEqual(['/api']);
+        expect(await store.labelValues('__name__', { matchers: [{ name: '__name__', op: '=~', value: `${metric('h')}.*` }], startMs: base, endMs: base })).toEqual([m]);
+      });
+
+      it('lists label names and values across all series when no matcher is given', async () => {
+        const names = await store.labelNames({ startMs: base, endMs: base });
+        expect(names).toEqual(expect.arrayContaining(['__name__', 'code', 'env', 'path']));
+        const metrics = await store.labelValues('__name__', { startMs: base, endMs: base });
+        expect(metrics).toContain(m);
+      });
+
+      it('finds no label values outside the days the series had samples', async () => {
+        const old = base - 5 * 86_400_000;
+        expect(await store.labelValues('env', { matchers: [{ name: '__name__', op: '=', value: m }], startMs: old - HOUR, endMs: old })).toEqual([]);
+      });
+    });
+
+    describe('check results', () => {
+      const check = `chk_${run}`;
+      const row = (i: number, over: Partial<CheckResultRow> = {}): CheckResultRow => ({
+        check,
+        location: 'tokyo',
+        status: 'ok',
+        message: `HTTP 200 in ${i} ms`,
+        startedAt: base + i * 60_000,
+        durationMs: 12.5 + i,
+        metrics: [{ name: 'time_total', value: 0.1 * i, unit: 's' }],
+        evidence: { responseExcerpt: `<html>${i}</html>` },
+        runId: `${run}-run-${i}`,
+        ...over,
+      });
+
+      beforeAll(async () => {
+        await store.appendCheckResults([
+          row(0),
+          row(1, { status: 'critical', message: 'HTTP 500' }),
+          row(2),
+          row(3, { status: 'warning' }),
+          row(4, { location: 'osaka' }),
+          row(5, { location: 'osaka', status: 'unknown' }),
+        ]);
+      });
+
+      it('returns results newest first by default, with metrics and evidence intact', async () => {
+        const rows = await store.selectCheckResults({ check, location: 'tokyo', startMs: base, endMs: base + HOUR });
+        expect(rows.map((r) => r.runId)).toEqual([3, 2, 1, 0].map((i) => `${run}-run-${i}`));
+        expect(rows[3]).toEqual(row(0));
+      });
+
+      it('orders ascending, filters by location and limits', async () => {
+        const asc = await store.selectCheckResults({ check, startMs: base, endMs: base + HOUR, order: 'asc', limit: 2 });
+        expect(asc.map((r) => r.runId)).toEqual([0, 1].map((i) => `${run}-run-${i}`));
+        const osaka = await store.selectCheckResults({ check, location: 'osaka', startMs: base, endMs: base + HOUR });
+        expect(osaka.map((r) => r.runId)).toEqual([5, 4].map((i) => `${run}-run-${i}`));
+        const window = await store.selectCheckResults({ check, startMs: base + 60_000, endMs: base + 2 * 60_000 });
+        expect(window.map((r) => r.runId)).toEqual([2, 1].map((i) => `${run}-run-${i}`));
+      });
+
+      it('stores a re-appended run once', async () => {
+        await store.appendCheckResults([row(0), row(2)]);
+        await store.appendCheckResults([row(2)]);
+        const rows = await store.selectCheckResults({ check, location: 'tokyo', startMs: base, endMs: base + HOUR });
+        expect(rows).toHaveLength(4);
+      });
+
+      it('computes availability per check and location', async () => {
+        expect(await store.availability({ check, location: 'tokyo', startMs: base, endMs: base + HOUR })).toEqual({
+          runs: 4,
+          ok: 2,
+          ratio: 0.5,
+          byStatus: { ok: 2, critical: 1, warning: 1 },
+        });
+        expect(await store.availability({ check, startMs: base, endMs: base + HOUR })).toEqual({
+          runs: 6,
+          ok: 3,
+          ratio: 0.5,
+          byStatus: { ok: 3, critical: 1, warning: 1, unknown: 1 },
+        });
+        expect(await store.availability({ check: `${check}-none`, startMs: base, endMs: base + HOUR })).toEqual({ runs: 0, ok: 0, ratio: null, byStatus: {} });
+      });
+
+      it('rejects invalid rows', async () => {
+        await expect(store.appendCheckResults([row(9, { status: 'fine' as never })])).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.appendCheckResults([row(9, { runId: '' })])).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('log events', () => {
+      const stream = `app_${run}`;
+      const ev = (i: number, over: Partial<LogEventRow> = {}): LogEventRow => ({
+        time: base + i * 1000,
+        stream,
+        host: 'web-1',
+        level: 'info',
+        message: `request ${i} served`,
+        fields: { i: String(i) },
+        id: `${run}-ev-${i}`,
+        ...over,
+      });
+
+      beforeAll(async () => {
+        await store.appendLogEvents([
+          ev(0),
+          ev(1, { level: 'error', message: 'Connection REFUSED to db:5432' }),
+          ev(2, { message: 'disk 100% full on /var', fields: { mount: '/var', 'k.with.dots': 'v"q' } }),
+          ev(3, { stream: `${stream}_other`, message: 'connection refused elsewhere' }),
+          ev(4, { level: undefined, message: 'multi\nline\tmessage' }),
+        ]);
+      });
+
+      it('searches a stream newest first and returns every field', async () => {
+        const rows = await store.searchLogs({ stream, startMs: base, endMs: base + HOUR });
+        expect(rows.map((r) => r.id)).toEqual([4, 2, 1, 0].map((i) => `${run}-ev-${i}`));
+        expect(rows[1]).toEqual(ev(2, { message: 'disk 100% full on /var', fields: { mount: '/var', 'k.with.dots': 'v"q' } }));
+        expect(rows[0]!.level).toBeUndefined();
+        expect(rows[0]!.message).toBe('multi\nline\tmessage');
+      });
+
+      it('matches text as a case-insensitive substring, with % and _ taken literally', async () => {
+        const refused = await store.searchLogs({ text: 'connection refused', startMs: base, endMs: base + HOUR });
+        expect(refused.filter((r) => r.id.startsWith(run)).map((r) => r.id)).toEqual([3, 1].map((i) => `${run}-ev-${i}`));
+        expect((await store.searchLogs({ stream, text: '100%', startMs: base, endMs: base + HOUR })).map((r) => r.id)).toEqual([`${run}-ev-2`]);
+        expect(await store.searchLogs({ stream, text: '1_0', startMs: base, endMs: base + HOUR })).toEqual([]);
+      });
+
+      it('stores a re-appended event once and limits results', async () => {
+        await store.appendLogEvents([ev(0), ev(1, { level: 'error', message: 'Connection REFUSED to db:5432' })]);
+        expect(await store.searchLogs({ stream, startMs: base, endMs: base + HOUR })).toHaveLength(4);
+        expect((await store.searchLogs({ stream, startMs: base, endMs: base + HOUR, limit: 2 })).map((r) => r.id)).toEqual([4, 2].map((i) => `${run}-ev-${i}`));
+      });
+
+      it('rejects events without an id', async () => {
+        await expect(store.appendLogEvents([ev(9, { id: '' })])).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('usage', () => {
+      it('counts rows and bytes per table once data is stored', async () => {
+        const usage = await store.usage();
+        const samples = usage.find((u) => u.table === 'samples')!;
+        expect(samples.rows).toBeGreaterThan(0);
+        expect(samples.bytesOnDisk).toBeGreaterThan(0);
+        expect(usage.find((u) => u.table === 'check_results')!.rows).toBeGreaterThan(0);
+        expect(usage.find((u) => u.table === 'log_events')!.rows).toBeGreaterThan(0);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('keeps data across close and reopen', async () => {
+        const m = metric('persist');
+        await store.appendSamples([{ labels: { __name__: m }, t: base, v: 7 }]);
+        await store.appendLogEvents([{ time: base, stream: `persist_${run}`, host: 'h', message: 'kept', fields: {}, id: `${run}-persist` }]);
+        await store.close();
+        store = await open();
+        expect(await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base })).toEqual([{ labels: { __name__: m }, samples: [{ t: base, v: 7 }] }]);
+        expect((await store.searchLogs({ stream: `persist_${run}`, startMs: base, endMs: base })).map((r) => r.message)).toEqual(['kept']);
+      });
+
+      it('close() waits for writes in flight, and later calls fail with a clear error', async () => {
+        const m = metric('drain');
+        const writes: Promise<void>[] = [];
+        for (let b = 0; b < 20; b++) {
+          writes.push(store.appendSamples(Array.from({ length: 500 }, (_, i) => ({ labels: { __name__: m, b: String(b) }, t: base + i, v: i }))));
+        }
+        const closed = store.close();
+        await closed;
+        // Every write that was accepted before close() has finished by the time close() resolves.
+        const settled = await Promise.allSettled(writes);
+        expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
+        const late = await store.appendSamples([{ labels: { __name__: m }, t: base, v: 1 }]).catch((e: unknown) => e);
+        expect(late).toBeInstanceOf(KansokuError);
+        expect((late as KansokuError).code).toBe('KSK_STORE_CLOSED');
+        await store.close(); // idempotent
+        store = await open();
+        const series = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 1000 });
+        expect(series).toHaveLength(20);
+        expect(series.reduce((n, s) => n + s.samples.length, 0)).toBe(20 * 500);
+      });
+
+      it('applies a configured retention: older data is neither stored nor returned', async () => {
+        await store.close();
+        const retention = { samplesMs: HOUR, checkResultsMs: HOUR, logEventsMs: HOUR };
+        store = await open({ retention });
+        const m = metric('retention');
+        const old = Date.now() - 2 * HOUR;
+        const fresh = Date.now() - 60_000;
+        await store.appendSamples([
+          { labels: { __name__: m }, t: old, v: 1 },
+          { labels: { __name__: m }, t: fresh, v: 2 },
+        ]);
+        const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: old - HOUR, endMs: fresh });
+        expect(s!.samples).toEqual([{ t: fresh, v: 2 }]);
+        const check = `ret_${run}`;
+        const cr = (t: number, id: string): CheckResultRow => ({ check, location: 'l', status: 'ok', message: '', startedAt: t, durationMs: 1, metrics: [], evidence: {}, runId: id });
+        await store.appendCheckResults([cr(old, 'old'), cr(fresh, 'fresh')]);
+        expect((await store.selectCheckResults({ check, startMs: old - HOUR, endMs: fresh })).map((r) => r.runId)).toEqual(['fresh']);
+        expect((await store.availability({ check, startMs: old - HOUR, endMs: fresh })).runs).toBe(1);
+        const stream = `ret_${run}`;
+        await store.appendLogEvents([
+          { time: old, stream, host: 'h', message: 'old', fields: {}, id: 'old' },
+          { time: fresh, stream, host: 'h', message: 'fresh', fields: {}, id: 'fresh' },
+        ]);
+        expect((await store.searchLogs({ stream, startMs: old - HOUR, endMs: fresh })).map((r) => r.id)).toEqual(['fresh']);
+        await store.close();
+        store = await open();
+      });
+
+      it('refuses a retention shorter than a minute', async () => {
+        await expect(factory({ retention: { samplesMs: 10 } })).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+  });
+}
