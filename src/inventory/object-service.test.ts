@@ -139,6 +139,18 @@ describe('ObjectService', () => {
     expect((await svc.get('Channel', 'mail')).spec).toMatchObject({ password: 'hunter2' });
   });
 
+  it('tells subscribers about committed changes only', async () => {
+    const seen: string[] = [];
+    const stop = svc.subscribe((c) => seen.push(`${c.change} ${c.kind}/${c.name}@${c.object.version}`));
+    await svc.apply(alice, docs(`${RB('s1', 'S1')}---\n${RB('s2', 'S2')}`), { set: 'subs' });
+    await expect(svc.create(alice, docs(RB('s1', 'again'))[0]!)).rejects.toMatchObject({ kind: 'conflict' });
+    await svc.replace(alice, docs(RB('s1', 'S1b'))[0]!);
+    await svc.apply(alice, docs(RB('s1', 'S1b')), { set: 'subs' });
+    stop();
+    await svc.remove(alice, 'Runbook', 's1');
+    expect(seen).toEqual(['create Runbook/s1@1', 'create Runbook/s2@1', 'update Runbook/s1@2', 'delete Runbook/s2@1']);
+  });
+
   it('writes an audit record for every change, in a chain that verifies', async () => {
     const recs = await store.queryAudit({ actor: 'alice', action: 'object.*' });
     expect(recs.length).toBeGreaterThan(5);

@@ -35,17 +35,55 @@ export interface ApplyOptions {
 
 export const DEFAULT_APPLY_SET = 'default';
 
+/** Told after a change has committed; components (the check scheduler, rule evaluator) reload from it. */
+export interface ObjectChange {
+  change: 'create' | 'update' | 'delete';
+  kind: string;
+  name: string;
+  /** The object after the change; for a delete, as it was before. */
+  object: StoredObject;
+}
+export type ObjectChangeListener = (c: ObjectChange) => void;
+
 /**
  * The versioned registry of everything users configure. Each change writes the object, a new
  * version and an audit record in one state-store transaction; `apply` writes a whole batch in
  * one transaction, so a crash leaves all of it or none.
  */
 export class ObjectService {
+  readonly #listeners = new Set<ObjectChangeListener>();
+
   constructor(
     private readonly store: StateStore,
     readonly registry: KindRegistry,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** Listens for committed changes; returns the function that stops listening. */
+  subscribe(listener: ObjectChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  private notify(changes: ObjectChange[]): void {
+    for (const c of changes) {
+      for (const l of this.#listeners) {
+        try {
+          l(c);
+        } catch {
+          // A listener's failure must not undo or hide a committed change.
+        }
+      }
+    }
+  }
+
+  /** Runs a write transaction and tells listeners about its changes once it has committed. */
+  private async write<T>(fn: (tx: StateTx, changes: ObjectChange[]) => Promise<T>): Promise<T> {
+    const changes: ObjectChange[] = [];
+    const result = await this.store.transaction((tx) => fn(tx, changes));
+    this.notify(changes);
+    return result;
+  }
 
   async list(q: { kind?: string; selector?: LabelMatcher[] } = {}): Promise<StoredObject[]> {
     if (q.kind) this.requireKind(q.kind);
@@ -98,15 +136,15 @@ export class ObjectService {
   }
 
   async create(actor: Actor, doc: ObjectDocument): Promise<StoredObject> {
-    return this.store.transaction(async (tx) => {
+    return this.write(async (tx, changes) => {
       const existing = await tx.getObject(doc.kind, doc.metadata.name);
       if (existing) throw new ConflictError('KSK_OBJECT_EXISTS', `${doc.kind}/${doc.metadata.name} already exists (version ${existing.version}); use PUT to replace it`);
-      return this.writeCreate(tx, actor, doc, 'object.create', null);
+      return track(changes, 'create', await this.writeCreate(tx, actor, doc, 'object.create', null));
     });
   }
 
   async replace(actor: Actor, doc: ObjectDocument, expectedVersion?: number): Promise<StoredObject> {
-    return this.store.transaction(async (tx) => {
+    return this.write(async (tx, changes) => {
       const live = await tx.getObject(doc.kind, doc.metadata.name);
       if (!live) throw new NotFoundError('KSK_OBJECT_NOT_FOUND', `${doc.kind}/${doc.metadata.name} does not exist; create it with POST first`);
       if (expectedVersion !== undefined && live.version !== expectedVersion) {
@@ -114,20 +152,20 @@ export class ObjectService {
       }
       const desired = this.restoreSecrets(doc, live);
       if (sameContent(live, desired)) return live;
-      return this.writeUpdate(tx, actor, live, desired, 'object.update', { lastAppliedVersion: live.lastAppliedVersion, applySet: live.applySet });
+      return track(changes, 'update', await this.writeUpdate(tx, actor, live, desired, 'object.update', { lastAppliedVersion: live.lastAppliedVersion, applySet: live.applySet }));
     });
   }
 
   async remove(actor: Actor, kind: string, name: string, expectedVersion?: number): Promise<StoredObject> {
     this.requireKind(kind);
-    return this.store.transaction(async (tx) => {
+    return this.write(async (tx, changes) => {
       const live = await tx.getObject(kind, name);
       if (!live) throw new NotFoundError('KSK_OBJECT_NOT_FOUND', `${kind}/${name} does not exist`);
       if (expectedVersion !== undefined && live.version !== expectedVersion) {
         throw new ConflictError('KSK_OBJECT_VERSION_CONFLICT', `${kind}/${name} is at version ${live.version}, not ${expectedVersion}; read it again and retry`);
       }
       await this.writeDelete(tx, actor, live, 'object.delete');
-      return live;
+      return track(changes, 'delete', live);
     });
   }
 
@@ -137,19 +175,21 @@ export class ObjectService {
 
   /** Applies every document, all or nothing, and returns the plan it carried out. */
   async apply(actor: Actor, docs: ObjectDocument[], opts: ApplyOptions = {}): Promise<Plan> {
-    return this.store.transaction(async (tx) => {
+    return this.write(async (tx, changes) => {
       const plan = await this.computePlan(tx, docs, opts);
       const set = plan.set;
       const byKey = new Map(docs.map((d) => [`${d.kind}/${d.metadata.name}`, d]));
       for (const e of plan.entries) {
         const key = `${e.kind}/${e.name}`;
         if (e.action === 'create') {
-          await this.writeCreate(tx, actor, byKey.get(key)!, 'object.create', set, 'apply');
+          track(changes, 'create', await this.writeCreate(tx, actor, byKey.get(key)!, 'object.create', set, 'apply'));
         } else if (e.action === 'update') {
           const live = (await tx.getObject(e.kind, e.name))!;
-          await this.writeUpdate(tx, actor, live, this.restoreSecrets(byKey.get(key)!, live), 'object.update', { applySet: set }, 'apply');
+          track(changes, 'update', await this.writeUpdate(tx, actor, live, this.restoreSecrets(byKey.get(key)!, live), 'object.update', { applySet: set }, 'apply'));
         } else if (e.action === 'delete') {
-          await this.writeDelete(tx, actor, (await tx.getObject(e.kind, e.name))!, 'object.delete', 'apply');
+          const live = (await tx.getObject(e.kind, e.name))!;
+          await this.writeDelete(tx, actor, live, 'object.delete', 'apply');
+          track(changes, 'delete', live);
         } else {
           // Unchanged content: adopt it into the set without a new version.
           const live = (await tx.getObject(e.kind, e.name))!;
@@ -326,6 +366,11 @@ export class ObjectService {
       ]);
     }
   }
+}
+
+function track(changes: ObjectChange[], change: ObjectChange['change'], object: StoredObject): StoredObject {
+  changes.push({ change, kind: object.kind, name: object.name, object });
+  return object;
 }
 
 interface Content {

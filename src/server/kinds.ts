@@ -1,9 +1,10 @@
 import { KindRegistry } from '../inventory/kinds.js';
-import { runbookKind } from '../incidents/runbook-kind.js';
+import type { ServerModule } from './module.js';
+import { SERVER_MODULES } from './modules.js';
 
-/** Every kind this build knows. A capability adds its kind here, once. */
-export function buildKindRegistry(): KindRegistry {
+/** Every kind the given modules add (by default, this build's modules). */
+export function buildKindRegistry(modules: readonly ServerModule[] = SERVER_MODULES): KindRegistry {
   const registry = new KindRegistry();
-  registry.register(runbookKind);
+  for (const m of modules) for (const k of m.kinds ?? []) registry.register(k);
   return registry;
 }

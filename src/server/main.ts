@@ -11,6 +11,8 @@ import { TokenService } from '../auth/tokens.js';
 import { SelfMetrics } from '../selfmon/metrics.js';
 import { createApiServer } from '../api/app.js';
 import { buildKindRegistry } from './kinds.js';
+import type { ModuleHandle, ServerModule } from './module.js';
+import { SERVER_MODULES } from './modules.js';
 import { ensureAdminToken } from './admin-token.js';
 import { openTelemetryStore } from '../store/clickhouse/open-telemetry-store.js';
 import { VERSION } from '../version.js';
@@ -29,7 +31,11 @@ export interface RunningServer {
  * The composition root: builds every adapter and component, hands each its dependencies, and
  * owns the order of start and stop (HTTP stops before the stores it writes to close).
  */
-export async function startServer(config: ServerConfig, logger: Logger = createLogger({ level: config.logLevel })): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  logger: Logger = createLogger({ level: config.logLevel }),
+  modules: readonly ServerModule[] = SERVER_MODULES,
+): Promise<RunningServer> {
   const started = Date.now();
   const log = logger.child({ component: 'server' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -47,7 +53,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   }
   log.info({ engine: telemetry.engine }, 'telemetry store ready');
 
-  const registry = buildKindRegistry();
+  const registry = buildKindRegistry(modules);
   const objects = new ObjectService(state, registry);
   const audit = new AuditService(state);
   const tokens = new TokenService(state);
@@ -55,6 +61,28 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   metrics.buildInfo.set({ version: VERSION, state_engine: state.engine, telemetry_engine: telemetry.engine, node_version: process.version }, 1);
 
   await ensureAdminToken({ store: state, tokens, objects, dataDir: config.dataDir, logger: log });
+
+  const handles = new Map<string, ModuleHandle>();
+  const stopModules = async () => {
+    for (const [name, h] of [...handles].reverse()) {
+      try {
+        await h.stop?.();
+      } catch (err) {
+        log.error({ err, module: name }, 'module did not stop cleanly');
+      }
+    }
+  };
+  try {
+    for (const m of modules) {
+      const h = await m.start?.({ config, logger: logger.child({ component: m.name }), state, telemetry, objects, metrics, modules: handles });
+      if (h) handles.set(m.name, h);
+    }
+  } catch (err) {
+    await stopModules();
+    await telemetry.close();
+    await state.close();
+    throw err;
+  }
 
   const app = await createApiServer({
     logger,
@@ -66,12 +94,15 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     readiness: async () => {
       await state.auditHead();
       await telemetry.usage();
+      for (const h of handles.values()) await h.ready?.();
     },
+    plugins: [...handles.values()].filter((h) => h.routes).map((h) => (a: FastifyInstance) => h.routes!(a)),
   });
   const { host, port } = splitListen(config.listen);
   try {
     await app.listen({ host, port });
   } catch (err) {
+    await stopModules();
     await telemetry.close();
     await state.close();
     throw err;
@@ -92,6 +123,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       closing ??= (async () => {
         log.info('shutting down: finishing requests in flight');
         await app.close();
+        await stopModules();
         await telemetry.close();
         await state.close();
         log.info('shut down cleanly');
