@@ -12,7 +12,7 @@ PKGS=(
   prometheus                     # promtool and the peer for side-by-side benchmarks
   prometheus-blackbox-exporter prometheus-alertmanager
   rsyslog
-  chromium
+  chromium fonts-ipafont-gothic   # UI tests and screenshots (Japanese glyphs)
 )
 missing=()
 for p in "${PKGS[@]}"; do

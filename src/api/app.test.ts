@@ -47,6 +47,15 @@ describe('authentication and authorisation', () => {
     expect(m.body).toContain('kansoku_process_resident_memory_bytes');
   });
 
+  it('serves the status page at / without a token, with no data in it', async () => {
+    const r = await app.inject('/');
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toContain('text/html');
+    expect(r.body).toContain('<title>Kansoku</title>');
+    expect(r.body).toContain('日本語');
+    expect(r.body).not.toContain(admin);
+  });
+
   it('answers 401 with a clear message for a missing or unknown token, and audits it', async () => {
     const missing = await app.inject({ method: 'GET', url: '/api/v1/objects' });
     expect(missing.statusCode).toBe(401);

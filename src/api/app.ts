@@ -14,6 +14,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { newRequestId } from '../auth/tokens.js';
 import { VERSION } from '../version.js';
+import { homePage } from './web/home-page.js';
 
 export interface ApiDeps {
   logger: Logger;
@@ -135,6 +136,8 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     for (const k of deps.objects.registry.names()) deps.metrics.objects.set({ kind: k }, objs.filter((o) => o.kind === k).length);
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  const home = homePage(VERSION);
+  app.get('/', { config: { role: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(home));
   app.get('/api/v1/openapi.json', { schema: { tags: ['meta'], summary: 'This OpenAPI document' } }, async () => app.swagger());
 
   registerObjectRoutes(app, deps.objects);
