@@ -21,8 +21,8 @@ function run<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<nu
 
 function clientOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--url <url>', 'server URL').env('KANSOKU_URL').default(undefined, 'http://127.0.0.1:7700'))
-    .addOption(new Option('--token <token>', 'API token').env('KANSOKU_TOKEN').default(undefined, './kansoku-data/admin-token if readable'));
+    .addOption(new Option('--url <url>', 'server URL (default http://127.0.0.1:7700)').env('KANSOKU_URL'))
+    .addOption(new Option('--token <token>', 'API token (default: the file ./kansoku-data/admin-token when readable)').env('KANSOKU_TOKEN'));
 }
 
 function merged<T>(cmd: Command): T {
@@ -34,7 +34,11 @@ export function buildProgram(): Command {
     .description('Kansoku: service checks, metrics, logs, audit trail, alerting and runbooks in one self-hosted program.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Usage errors exit 2, as the README says; help and --version exit 0. Subcommands inherit this.
+    .exitOverride((err) => {
+      process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2);
+    });
 
   program
     .command('server')
