@@ -1,0 +1,96 @@
+import { uncompress } from 'snappyjs';
+import { decodeWriteRequestV1, decodeWriteRequestV2 } from './decode.js';
+import { RemoteWriteDecodeError } from './errors.js';
+import type { DecodedWriteRequest, RwRejection } from './types.js';
+import { validateSeries } from './validate.js';
+
+export interface RemoteWriteHeaders {
+  'content-encoding'?: string | undefined;
+  'content-type'?: string | undefined;
+  'x-prometheus-remote-write-version'?: string | undefined;
+}
+
+export interface DecodeOptions {
+  /** Refuse bodies that decompress to more than this (default 64 MiB): snappy bombs. */
+  maxDecompressedBytes?: number;
+}
+
+const DEFAULT_MAX = 64 * 1024 * 1024;
+
+export const RW1_CONTENT_TYPE = 'application/x-protobuf';
+export const RW2_PROTO = 'io.prometheus.write.v2.Request';
+export const RW1_PROTO = 'prometheus.WriteRequest';
+
+/**
+ * Which schema a Content-Type names. RW 1.0 senders send plain `application/x-protobuf`;
+ * RW 2.0 senders add `proto=io.prometheus.write.v2.Request`.
+ */
+export function remoteWriteVersionOf(contentType: string | undefined): '1.0' | '2.0' {
+  if (contentType === undefined || contentType.trim() === '') return '1.0';
+  const [media, ...params] = contentType.split(';').map((p) => p.trim());
+  if (media!.toLowerCase() !== RW1_CONTENT_TYPE) {
+    throw new RemoteWriteDecodeError('KSK_RW_CONTENT_TYPE', `remote-write needs Content-Type ${RW1_CONTENT_TYPE}, got ${JSON.stringify(contentType)}`);
+  }
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== 'proto') continue;
+    const proto = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    if (proto === RW2_PROTO) return '2.0';
+    if (proto === RW1_PROTO) return '1.0';
+    throw new RemoteWriteDecodeError('KSK_RW_CONTENT_TYPE', `remote-write proto ${JSON.stringify(proto)} is not supported; use ${RW1_PROTO} or ${RW2_PROTO}`);
+  }
+  return '1.0';
+}
+
+/** Snappy block-format decompression with a size guard (the framed format is not accepted). */
+export function decompressSnappy(body: Uint8Array, maxBytes = DEFAULT_MAX): Uint8Array {
+  try {
+    return uncompress(body, maxBytes);
+  } catch (err) {
+    throw new RemoteWriteDecodeError('KSK_RW_SNAPPY_INVALID', `remote-write body is not a valid snappy block: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Decodes and validates one remote-write HTTP request body. Throws RemoteWriteDecodeError when
+ * the body cannot be read (answer 400, the sender must not retry); invalid series come back in
+ * `rejected` while the valid ones are kept (answer 400 with the reasons after storing those,
+ * as the spec allows).
+ */
+export function decodeRemoteWrite(body: Uint8Array, headers: RemoteWriteHeaders = {}, options: DecodeOptions = {}): DecodedWriteRequest {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'snappy') {
+    throw new RemoteWriteDecodeError('KSK_RW_CONTENT_ENCODING', `remote-write needs Content-Encoding: snappy, got ${JSON.stringify(headers['content-encoding'])}`);
+  }
+  const version = remoteWriteVersionOf(headers['content-type']);
+  const raw = decompressSnappy(body, options.maxDecompressedBytes ?? DEFAULT_MAX);
+  const decoded = version === '2.0' ? { ...decodeWriteRequestV2(raw), metadata: [] } : decodeWriteRequestV1(raw);
+  const rejected: RwRejection[] = [];
+  const timeseries = decoded.timeseries.filter((ts, index) => {
+    const reason = validateSeries(ts);
+    if (reason === undefined) return true;
+    rejected.push({ index, labels: ts.labels, reason });
+    return false;
+  });
+  return { version, timeseries, metadata: decoded.metadata, rejected };
+}
+
+/**
+ * The RW 2.0 `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written` response
+ * headers for what was accepted (the valid series); the HTTP edge sends them after storing.
+ */
+export function writtenHeaders(decoded: DecodedWriteRequest): Record<string, string> {
+  let samples = 0;
+  let histograms = 0;
+  let exemplars = 0;
+  for (const ts of decoded.timeseries) {
+    samples += ts.samples.length;
+    histograms += ts.histograms.length;
+    exemplars += ts.exemplars.length;
+  }
+  return {
+    'X-Prometheus-Remote-Write-Samples-Written': String(samples),
+    'X-Prometheus-Remote-Write-Histograms-Written': String(histograms),
+    'X-Prometheus-Remote-Write-Exemplars-Written': String(exemplars),
+  };
+}
