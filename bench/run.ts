@@ -4,6 +4,7 @@
  * same run where a peer exists, on loopback only, with bounded loops.
  */
 import { foundationBench } from './foundation.js';
+import { checksBench } from './checks.js';
 
 export interface BenchSuite {
   name: string;
@@ -11,7 +12,7 @@ export interface BenchSuite {
   run(): Promise<string>;
 }
 
-const SUITES: BenchSuite[] = [foundationBench];
+const SUITES: BenchSuite[] = [foundationBench, checksBench];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -84,6 +84,13 @@ export function buildProgram(): Command {
       return run(async () => (await import('./cli/commands/config-as-code.js')).exportCommand)(merged(this));
     });
 
+  clientOptions(program.command('status').description('every check with its state (OK/WARNING/CRITICAL/UNKNOWN, hard or soft), since when, and its last message'))
+    .option('--json', 'JSON output')
+    .option('--exit-code', 'exit 2 when any check has a hard problem')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/status.js')).statusCommand)(merged(this));
+    });
+
   clientOptions(program.command('get').description('list objects of a kind, or show one').argument('<kind>', 'e.g. Runbook, Check').argument('[name]'))
     .option('--selector <labels>', 'label selector, e.g. env=prod,tier!=db')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']))

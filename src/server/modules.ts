@@ -1,9 +1,11 @@
 import type { ServerModule } from './module.js';
 import { runbookKind } from '../incidents/runbook-kind.js';
+import { checksModule } from '../checks/checks-module.js';
 
 /**
  * Every capability this build includes, in start order. A capability adds one line here.
  */
 export const SERVER_MODULES: readonly ServerModule[] = [
   { name: 'runbooks', kinds: [runbookKind] },
+  checksModule,
 ];
