@@ -15,7 +15,12 @@ function redactPath(node: unknown, parts: string[]): void {
   const [head, ...rest] = parts;
   if (head === undefined) return;
   if (head === '*') {
-    for (const v of Object.values(node as Record<string, unknown>)) redactPath(v, rest);
+    const obj = node as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      if (rest.length === 0) {
+        if (obj[k] !== undefined && obj[k] !== null && obj[k] !== '') obj[k] = REDACTED;
+      } else redactPath(obj[k], rest);
+    }
     return;
   }
   const obj = node as Record<string, unknown>;

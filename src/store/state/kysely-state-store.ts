@@ -318,6 +318,11 @@ export class KyselyStateStore extends KyselyStateAccess implements StateStore {
     this.engine = dialect;
   }
 
+  /** The Kysely instance, for adapters of other ports that share this database (the notify outbox). */
+  get database(): Kysely<StateDatabase> {
+    return this.kysely;
+  }
+
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.kysely, provider: stateMigrationProvider, migrationTableName: 'kansoku_migrations', migrationLockTableName: 'kansoku_migrations_lock' });
     const { error, results } = await migrator.migrateToLatest();

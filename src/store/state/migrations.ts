@@ -90,6 +90,41 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_notify_outbox': {
+    // The notification outbox (src/notify): one row per notification and channel, claimed by a
+    // dispatcher with a lease (status sending + next_attempt_at as lease expiry + claim_token),
+    // and a log row per delivery attempt. Times compared in queries are epoch milliseconds.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('notify_outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('delivered_at', 'text')
+        .addColumn('claim_token', 'text')
+        .addColumn('progress', 'text')
+        .execute();
+      await db.schema.createIndex('notify_outbox_due').on('notify_outbox').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('notify_outbox_channel').on('notify_outbox').columns(['channel', 'status', 'next_attempt_at']).execute();
+      await db.schema
+        .createTable('notify_deliveries')
+        .addColumn('outbox_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('latency_ms', 'integer', (c) => c.notNull())
+        .addColumn('http_status', 'integer')
+        .addColumn('error', 'text')
+        .addPrimaryKeyConstraint('notify_deliveries_pk', ['outbox_id', 'attempt'])
+        .execute();
+    },
+  },
 };
 
 export const stateMigrationProvider: MigrationProvider = {
