@@ -3,11 +3,13 @@ import { parseDurationMs } from '../core/duration.js';
 import type { KindDefinition } from '../inventory/kinds.js';
 import type { FieldIssue } from '../lib/errors.js';
 import { commandCheckSpecSchema } from '../sources/checks/command/index.js';
+import { mysqlCheckSpecSchema, postgresCheckSpecSchema, redisCheckSpecSchema } from '../sources/checks/db/index.js';
 import { dnsCheckSpecSchema } from '../sources/checks/dns/index.js';
 import { folderCheckSpecSchema } from '../sources/checks/folder/index.js';
 import { heartbeatCheckSpecSchema } from '../sources/checks/heartbeat/index.js';
 import { httpCheckSpecSchema } from '../sources/checks/http/index.js';
 import { icmpCheckSpecSchema } from '../sources/checks/icmp/index.js';
+import { snmpCheckSpecSchema } from '../sources/checks/snmp/index.js';
 import { tcpCheckSpecSchema } from '../sources/checks/tcp/index.js';
 
 /**
@@ -22,6 +24,10 @@ export const CHECK_SPEC_SCHEMAS = [
   commandCheckSpecSchema,
   folderCheckSpecSchema,
   heartbeatCheckSpecSchema,
+  mysqlCheckSpecSchema,
+  postgresCheckSpecSchema,
+  redisCheckSpecSchema,
+  snmpCheckSpecSchema,
 ] as const;
 
 export const CHECK_TYPES = CHECK_SPEC_SCHEMAS.map((s) => s.shape.type.value);
@@ -74,7 +80,7 @@ export const checkKind: KindDefinition<CheckSpec> = {
   kind: 'Check',
   description: 'A service check: what to probe, how often, and when a failure is hard',
   specSchema: checkSpecSchema as z.ZodType<CheckSpec>,
-  secretPaths: ['secret', 'password', 'headers.Authorization', 'headers.authorization'],
+  secretPaths: ['secret', 'password', 'headers.Authorization', 'headers.authorization', 'community', 'v3.authKey', 'v3.privKey'],
   validate: validateCheckSpec,
 };
 
