@@ -53,6 +53,14 @@ describe('import graph', () => {
     });
   }
 
+  it('agent/main.ts (the probe agent) reaches the probes but no server, store, driver or chDB module', () => {
+    const { packages, files } = reachable(path.join(SRC, 'agent/main.ts'));
+    expect([...files].some((f) => f.endsWith(`sources${path.sep}checks${path.sep}http${path.sep}index.ts`))).toBe(true);
+    expect([...packages].filter((p) => HEAVY.includes(p))).toEqual([]);
+    const layers = ['store', 'server', 'api', 'inventory'].map((d) => `${path.sep}src${path.sep}${d}${path.sep}`);
+    expect([...files].filter((f) => layers.some((l) => f.includes(l)))).toEqual([]);
+  });
+
   it('the check probes (which the agent will run) do not reach the server or the stores', () => {
     const { packages, files } = reachable(path.join(SRC, 'sources/checks/http/index.ts'));
     expect([...packages].filter((p) => HEAVY.includes(p))).toEqual([]);

@@ -58,6 +58,19 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('agent')
+    .description('run an agent; with --probe LOCATION it runs the checks the server assigns to that location and pushes their results')
+    .addOption(new Option('--probe <location>', 'probe location name, e.g. tokyo (checks name it in spec.locations)').env('KANSOKU_PROBE_LOCATION'))
+    .addOption(new Option('--server <url>', 'server URL (default http://127.0.0.1:7700)').env('KANSOKU_URL'))
+    .addOption(new Option('--token <token>', 'API token with the editor role').env('KANSOKU_TOKEN'))
+    .option('--poll <duration>', 'how often to fetch assignments', '30s')
+    .option('--max-buffered <n>', 'most results kept in memory while the server is unreachable', '10000')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .action(function (this: Command) {
+      return run(async () => (await import('./agent/main.js')).runAgentCommand)(this.opts());
+    });
+
   const fileOpts = (cmd: Command) =>
     clientOptions(cmd)
       .requiredOption('-f, --file <path>', 'a YAML/JSON file, a directory (read recursively), or - for stdin')

@@ -1,11 +1,13 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ModuleContext, ModuleHandle, ServerModule } from '../server/module.js';
 import { registerCheckRoutes } from '../api/routes/checks.js';
+import { registerProbeRoutes } from '../api/routes/probes.js';
 import { TokenService } from '../auth/tokens.js';
 import { captureEvidence } from '../sources/checks/evidence/index.js';
 import { HeartbeatBook } from '../sources/checks/heartbeat/index.js';
 import type { StoredObject } from '../store/state-store.js';
 import { builtinRunners } from './builtin-runners.js';
+import { ProcesslistRecorder } from './processlist/index.js';
 import { checkKind, checkSpecSchema } from './check-kind.js';
 import type { CheckRunner } from './check-runner.js';
 import { CheckService, type CheckServiceOptions, type CheckStateListener, type CheckStateView } from './check-service.js';
@@ -28,6 +30,8 @@ export interface ChecksModuleOptions {
   runners?: (book: HeartbeatBook) => ReadonlyMap<string, CheckRunner>;
   captureEvidence?: CheckServiceOptions['captureEvidence'] | null;
   hardDeadlineGraceMs?: number;
+  /** The server's own probe location name (default "local"). */
+  location?: string;
 }
 
 /** The Check kind, the scheduler and state, and the /api/v1/checks and /api/v1/heartbeats routes. */
@@ -51,15 +55,20 @@ async function startChecks(cx: ModuleContext, options: ChecksModuleOptions): Pro
     registers: [registry],
   });
   const book = new HeartbeatBook();
+  const runners = new Map(options.runners?.(book) ?? builtinRunners(book));
+  // MySQL checks with `processlist:` keep their SHOW FULL PROCESSLIST snapshots in the log store.
+  const processlist = new ProcesslistRecorder(cx.telemetry, cx.logger);
+  if (runners.has('mysql')) runners.set('mysql', processlist.runner());
   const service = new CheckService({
     telemetry: cx.telemetry,
-    runners: options.runners?.(book) ?? builtinRunners(book),
+    runners,
     heartbeats: book,
     logger: cx.logger,
     metrics: { runs, lag },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.hardDeadlineGraceMs !== undefined ? { hardDeadlineGraceMs: options.hardDeadlineGraceMs } : {}),
+    ...(options.location ? { location: options.location } : {}),
     ...(options.captureEvidence === null ? {} : { captureEvidence: options.captureEvidence ?? captureEvidence }),
   });
   new Gauge({
@@ -107,10 +116,14 @@ async function startChecks(cx: ModuleContext, options: ChecksModuleOptions): Pro
     runNow: (n) => service.runNow(n),
   };
   return {
-    routes: (app) => registerCheckRoutes(app, { service, telemetry: cx.telemetry, tokens: new TokenService(cx.state) }),
+    routes: (app) => {
+      registerCheckRoutes(app, { service, telemetry: cx.telemetry, tokens: new TokenService(cx.state) });
+      registerProbeRoutes(app, { service });
+    },
     async stop() {
       unsubscribe();
       await service.stop();
+      await processlist.flush();
     },
     api,
   };

@@ -7,6 +7,7 @@ import type { CheckResult } from '../../core/check-result.js';
 import { AuthError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { MAX_BEAT_MESSAGE, type BeatKind } from '../../sources/checks/heartbeat/index.js';
 import type { CheckResultRow, TelemetryStore } from '../../store/telemetry-store.js';
+import { locationStatesJson } from './probes.js';
 
 export interface CheckRoutesDeps {
   service: CheckService;
@@ -84,6 +85,8 @@ export function checkStateJson(s: CheckStateView) {
     message: s.message,
     lastRun: s.lastRun ? { status: s.lastRun.status, message: s.lastRun.message, startedAt: iso(s.lastRun.startedAt), durationMs: s.lastRun.durationMs } : null,
     nextRun: iso(s.nextRun),
+    // Per-location states when the check runs from probe locations (null when only on the server).
+    distribution: locationStatesJson(s),
   };
 }
 

@@ -4,7 +4,7 @@
  * query the deadline gave up on is also cancelled inside the server.
  */
 import type net from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import type { PostgresCheckSpec } from './sql-config.js';
 import type { ReplicaState, SqlEngine, SqlSession } from './sql-probe.js';
 import { dbTlsOptions } from './tls-files.js';
@@ -56,7 +56,9 @@ export const postgresEngine: SqlEngine<PostgresCheckSpec> = {
   productName: () => 'PostgreSQL',
   async connect(spec, statementTimeoutMs, onSession) {
     const ssl = await dbTlsOptions(spec.tls);
-    const client = new pg.Client({
+    // Loaded on first use, so the probe agent's import graph stays free of the driver.
+    const { default: pgDriver } = await import('pg');
+    const client = new pgDriver.Client({
       host: spec.host,
       port: spec.port,
       user: spec.user,
