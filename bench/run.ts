@@ -5,6 +5,7 @@
  */
 import { foundationBench } from './foundation.js';
 import { checksBench } from './checks.js';
+import { metricsBench } from './metrics.js';
 
 export interface BenchSuite {
   name: string;
@@ -12,7 +13,7 @@ export interface BenchSuite {
   run(): Promise<string>;
 }
 
-const SUITES: BenchSuite[] = [foundationBench, checksBench];
+const SUITES: BenchSuite[] = [foundationBench, checksBench, metricsBench];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,6 +1,7 @@
 import type { ServerModule } from './module.js';
 import { runbookKind } from '../incidents/runbook-kind.js';
 import { checksModule } from '../checks/checks-module.js';
+import { metricsModule } from '../metrics/module.js';
 
 /**
  * Every capability this build includes, in start order. A capability adds one line here.
@@ -8,4 +9,5 @@ import { checksModule } from '../checks/checks-module.js';
 export const SERVER_MODULES: readonly ServerModule[] = [
   { name: 'runbooks', kinds: [runbookKind] },
   checksModule,
+  metricsModule,
 ];

@@ -1,0 +1,128 @@
+/**
+ * Metric ingestion and CloudWatch-style statistics:
+ * - POST /api/v1/write: Prometheus remote-write 1.0 (and 2.0), snappy protobuf; 204 when all
+ *   was stored, 400 naming what was refused (the rest is stored) so senders do not retry.
+ * - POST /api/v1/otlp/v1/metrics: OTLP/HTTP metrics (protobuf or JSON), Prometheus's path.
+ * - POST /api/v1/metrics: JSON push of custom metrics (namespace + datums).
+ * - GET /api/v1/metrics/storage: rows and bytes per telemetry table.
+ * - GET /api/v1/metrics/statistics: Sum / Average / Minimum / Maximum / SampleCount / pNN per period.
+ * Writes are editor actions; every request carries its own bearer token.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ValidationError } from '../../lib/errors.js';
+import { PartialWriteError } from '../../metrics/errors.js';
+import type { MetricsIngestService } from '../../metrics/ingest/ingest-service.js';
+import { RemoteWriteDecodeError } from '../../sources/metrics/remote-write/index.js';
+import { OtlpDecodeError } from '../../sources/metrics/otlp/index.js';
+
+const PROTOBUF = 'application/x-protobuf';
+
+function sendBadData(reply: FastifyReply, err: ValidationError, extra: Record<string, unknown> = {}): FastifyReply {
+  const body: Record<string, unknown> = { status: 'error', errorType: 'bad_data', error: err.message, code: err.code, ...extra };
+  if (err.issues.length) body.issues = err.issues;
+  return reply.status(400).send(body);
+}
+
+export async function registerMetricsIngestRoutes(app: FastifyInstance, ingest: MetricsIngestService): Promise<void> {
+  await app.register(async (scope) => {
+    if (!scope.hasContentTypeParser(PROTOBUF)) {
+      scope.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    }
+
+    // Any media type reaches the handler as bytes, so a wrong Content-Type gets the
+    // remote-write decoder's own explanation instead of a generic 415.
+    await scope.register(async (rw) => {
+      rw.removeContentTypeParser(['application/json', 'text/plain']);
+      rw.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      rw.post('/api/v1/write', { config: { action: 'metrics.write' }, schema: { tags: ['metrics'], summary: 'Prometheus remote-write receiver (1.0 and 2.0, snappy protobuf)' } }, async (req, reply) => {
+        if (!Buffer.isBuffer(req.body)) {
+          return sendBadData(reply, new ValidationError('KSK_RW_BODY_MISSING', `remote-write needs a snappy-compressed ${PROTOBUF} body; the request had none`));
+        }
+        const headers = {
+          'content-encoding': req.headers['content-encoding'],
+          'content-type': req.headers['content-type'],
+          'x-prometheus-remote-write-version': req.headers['x-prometheus-remote-write-version'] as string | undefined,
+        };
+        try {
+          const out = await ingest.remoteWrite(req.body, headers);
+          if (out.version === '2.0') {
+            void reply.header('X-Prometheus-Remote-Write-Samples-Written', String(out.samplesWritten + out.samplesRepeated));
+            void reply.header('X-Prometheus-Remote-Write-Histograms-Written', '0');
+            void reply.header('X-Prometheus-Remote-Write-Exemplars-Written', '0');
+          }
+          return reply.status(204).send();
+        } catch (err) {
+          if (err instanceof PartialWriteError) {
+            void reply.header('X-Prometheus-Remote-Write-Samples-Written', String(err.accepted));
+            return sendBadData(reply, err, { accepted: err.accepted, rejected: err.rejected });
+          }
+          if (err instanceof RemoteWriteDecodeError) return sendBadData(reply, err);
+          throw err;
+        }
+      });
+    });
+
+    // OTLP JSON must reach the decoder as bytes, so this route has its own JSON parser.
+    await scope.register(async (otlp) => {
+      otlp.removeContentTypeParser('application/json');
+      otlp.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+      otlp.post('/api/v1/otlp/v1/metrics', { config: { action: 'metrics.write' }, schema: { tags: ['metrics'], summary: 'OTLP/HTTP metrics receiver (protobuf or JSON)' } }, async (req, reply) => {
+        if (!Buffer.isBuffer(req.body)) {
+          return sendBadData(reply, new ValidationError('KSK_OTLP_CONTENT_TYPE', 'OTLP/HTTP needs Content-Type application/x-protobuf or application/json and a body'));
+        }
+        const json = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
+        try {
+          const out = await ingest.otlp(req.body, { 'content-type': req.headers['content-type'], 'content-encoding': req.headers['content-encoding'] });
+          // ExportMetricsServiceResponse; partial_success only when something was not stored.
+          if (json) return reply.type('application/json').send(out.rejected ? { partialSuccess: { rejectedDataPoints: String(out.rejected), errorMessage: out.reason ?? '' } } : {});
+          return reply.type('application/x-protobuf').send(out.rejected ? Buffer.from(partialSuccessProtobuf(out.rejected, out.reason ?? '')) : Buffer.alloc(0));
+        } catch (err) {
+          if (err instanceof OtlpDecodeError) return sendBadData(reply, err);
+          throw err;
+        }
+      });
+    });
+
+    scope.post('/api/v1/metrics', { config: { action: 'metrics.push' }, schema: { tags: ['metrics'], summary: 'Push custom metrics (CloudWatch PutMetricData style JSON)' } }, async (req, reply) => {
+      try {
+        const out = await ingest.pushCustomMetrics(req.body);
+        return reply.send({ status: 'success', data: out });
+      } catch (err) {
+        if (err instanceof ValidationError) return sendBadData(reply, err);
+        throw err;
+      }
+    });
+
+    scope.get('/api/v1/metrics/storage', { config: { action: 'metrics.storage' }, schema: { tags: ['metrics'], summary: 'Rows and bytes on disk per telemetry table' } }, async (_req, reply) => {
+      return reply.send({ status: 'success', data: await ingest.storage() });
+    });
+
+    scope.get('/api/v1/metrics/statistics', { config: { action: 'metrics.statistics' }, schema: { tags: ['metrics'], summary: 'Statistics per period over pushed metrics (CloudWatch GetMetricStatistics style)' } }, async (req, reply) => {
+      try {
+        const data = await ingest.statistics(req.query as Record<string, string | undefined>);
+        return reply.send({ status: 'success', data });
+      } catch (err) {
+        if (err instanceof ValidationError) return sendBadData(reply, err);
+        throw err;
+      }
+    });
+  });
+}
+
+/** ExportMetricsServiceResponse{partial_success(1): {rejected_data_points(1): int64, error_message(2): string}}. */
+export function partialSuccessProtobuf(rejected: number, message: string): Uint8Array {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    let v = BigInt(n);
+    do {
+      let b = Number(v & 0x7fn);
+      v >>= 7n;
+      if (v > 0n) b |= 0x80;
+      out.push(b);
+    } while (v > 0n);
+    return out;
+  };
+  const text = [...Buffer.from(message, 'utf8')];
+  const inner = [0x08, ...varint(rejected), ...(text.length ? [0x12, ...varint(text.length), ...text] : [])];
+  return Uint8Array.from([0x0a, ...varint(inner.length), ...inner]);
+}

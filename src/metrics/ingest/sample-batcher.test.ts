@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../lib/errors.js';
+import type { SampleRow } from '../../store/telemetry-store.js';
+import { SampleBatcher } from './sample-batcher.js';
+
+const row = (name: string, t = 1000): SampleRow => ({ labels: { __name__: name }, t, v: 1 });
+
+/** A store whose appends wait until released, so tests control what queues meanwhile. */
+function gatedStore() {
+  const calls: string[][] = [];
+  let release: () => void = () => {};
+  return {
+    calls,
+    release: () => release(),
+    appendSamples(rows: SampleRow[]): Promise<void> {
+      calls.push(rows.map((r) => r.labels.__name__!));
+      if (rows.some((r) => r.labels.__name__ === 'bad')) return Promise.reject(new ValidationError('KSK_TEST', 'bad sample'));
+      return new Promise<void>((resolve) => (release = resolve));
+    },
+  };
+}
+
+describe('SampleBatcher', () => {
+  it('writes batches that queued during an append together, and settles each caller', async () => {
+    const store = gatedStore();
+    const b = new SampleBatcher(store);
+    const first = b.append([row('a')]);
+    const second = b.append([row('b')]);
+    const third = b.append([row('c'), row('d')]);
+    expect(store.calls).toEqual([['a']]);
+    store.release();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(store.calls).toEqual([['a'], ['b', 'c', 'd']]);
+    store.release();
+    await Promise.all([second, third]);
+  });
+
+  it('does not let an invalid batch fail the batches grouped with it', async () => {
+    const store = gatedStore();
+    const b = new SampleBatcher(store);
+    const blocker = b.append([row('x')]);
+    const good = b.append([row('g')]);
+    const bad = b.append([row('bad')]);
+    store.release();
+    await blocker;
+    await new Promise((r) => setImmediate(r));
+    store.release();
+    await expect(bad).rejects.toThrow('bad sample');
+    await new Promise((r) => setImmediate(r));
+    store.release();
+    await expect(good).resolves.toBeUndefined();
+  });
+
+  it('keeps a group under maxRows without splitting one caller’s rows', async () => {
+    const store = gatedStore();
+    const b = new SampleBatcher(store, 3);
+    const p = [b.append([row('a')]), b.append([row('b'), row('c')]), b.append([row('d'), row('e')]), b.append([row('f'), row('g'), row('h'), row('i')])];
+    for (let i = 0; i < 4; i++) {
+      store.release();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(p);
+    expect(store.calls).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f', 'g', 'h', 'i']]);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Group commit for sample appends. Every telemetry-store append is at least one new
+ * MergeTree part, so many small appends cost far more than one large one; concurrent writers
+ * (remote-write shards, scrapes) queue here and the queued batches go to the store together
+ * while the previous append runs. Each caller's promise settles when its rows are stored, so
+ * answering a sender after `await append()` still means "stored".
+ */
+import { ValidationError } from '../../lib/errors.js';
+import type { SampleRow, TelemetryStore } from '../../store/telemetry-store.js';
+
+interface Pending {
+  rows: SampleRow[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class SampleBatcher {
+  #pending: Pending[] = [];
+  #pendingRows = 0;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Pick<TelemetryStore, 'appendSamples'>,
+    /** Rows per store append at most (one caller's batch is never split). */
+    private readonly maxRows = 100_000,
+  ) {}
+
+  append(rows: SampleRow[]): Promise<void> {
+    if (!rows.length) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ rows, resolve, reject });
+      this.#pendingRows += rows.length;
+      this.#running ??= this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length) {
+        const group: Pending[] = [];
+        let n = 0;
+        while (this.#pending.length && (group.length === 0 || n + this.#pending[0]!.rows.length <= this.maxRows)) {
+          const p = this.#pending.shift()!;
+          group.push(p);
+          n += p.rows.length;
+        }
+        this.#pendingRows -= n;
+        await this.#write(group, n);
+      }
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  async #write(group: Pending[], n: number): Promise<void> {
+    const rows: SampleRow[] = new Array<SampleRow>(n);
+    let i = 0;
+    for (const p of group) for (const r of p.rows) rows[i++] = r;
+    try {
+      await this.store.appendSamples(rows);
+      for (const p of group) p.resolve();
+    } catch (err) {
+      // A batch the store refuses as invalid must not fail its neighbours: retry them one by one.
+      if (err instanceof ValidationError && group.length > 1) {
+        for (const p of group) await this.store.appendSamples(p.rows).then(p.resolve, p.reject);
+        return;
+      }
+      for (const p of group) p.reject(err);
+    }
+  }
+
+  /** Rows waiting for the store (for self-monitoring). */
+  get backlog(): number {
+    return this.#pendingRows;
+  }
+
+  /** Resolves when everything queued so far has been written or has failed. */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+}
