@@ -79,6 +79,16 @@ describe('authentication and authorisation', () => {
     expect(rec.action).toBe('object.create');
   });
 
+  it('accepts the token as the password of HTTP Basic auth, for tools that cannot send a bearer token', async () => {
+    const basic = Buffer.from(`promtool:${viewer}`).toString('base64');
+    const r = await app.inject({ url: '/api/v1/whoami', headers: { authorization: `Basic ${basic}` } });
+    expect(r.json().token.name).toBe('grafana');
+    const wrong = Buffer.from('promtool:ksk_wrong').toString('base64');
+    expect((await app.inject({ url: '/api/v1/whoami', headers: { authorization: `Basic ${wrong}` } })).statusCode).toBe(401);
+    const garbage = await app.inject({ url: '/api/v1/whoami', headers: { authorization: 'Token abc' } });
+    expect(garbage.json().code).toBe('KSK_AUTH_MALFORMED');
+  });
+
   it('refuses a revoked token', async () => {
     const made = (await app.inject({ method: 'POST', url: '/api/v1/tokens', headers: auth(admin), payload: { name: 'temp', role: 'viewer' } })).json();
     expect((await app.inject({ method: 'GET', url: '/api/v1/whoami', headers: auth(made.token) })).json().token.name).toBe('temp');

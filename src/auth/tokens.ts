@@ -18,6 +18,24 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * The token from `Bearer <token>`, or from HTTP Basic auth with the token as the password (any
+ * user name): tools that cannot send a bearer token, such as promtool before 2.43 or a Grafana
+ * data source set to basic auth, can still authenticate.
+ */
+export function tokenFromHeader(header: string): string {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) return bearer[1]!;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const password = colon >= 0 ? decoded.slice(colon + 1) : '';
+    if (password) return password;
+  }
+  throw new AuthError('KSK_AUTH_MALFORMED', 'malformed Authorization header: expected "Bearer <token>" (or Basic auth with the token as the password)');
+}
+
 export function roleAtLeast(have: Role, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
 }
@@ -37,9 +55,7 @@ export class TokenService {
   /** Resolves a bearer token or throws AuthError with the reason, never echoing the token. */
   async authenticate(header: string | undefined): Promise<AuthenticatedToken> {
     if (!header) throw new AuthError('KSK_AUTH_MISSING', 'missing API token: send the header "Authorization: Bearer <token>" (kansoku CLI: --token or KANSOKU_TOKEN)');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new AuthError('KSK_AUTH_MALFORMED', 'malformed Authorization header: expected "Bearer <token>"');
-    const token = m[1]!;
+    const token = tokenFromHeader(header);
     const hash = hashToken(token);
     const row = await this.store.getTokenByHash(hash);
     if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) throw new AuthError('KSK_AUTH_INVALID', 'invalid API token: it is unknown to this server');
