@@ -106,6 +106,33 @@ async function startChecks(cx: ModuleContext, options: ChecksModuleOptions): Pro
     else apply(c.object);
   });
   for (const o of await cx.objects.list({ kind: 'Check' })) apply(o);
+  // The current state of each check also lives in the state store, written on every change
+  // (not every run), for other nodes and reports; writes are chained so they land in order.
+  let persisting: Promise<void> = Promise.resolve();
+  const persist = (name: string) => {
+    persisting = persisting.then(async () => {
+      const v = service.state(name);
+      try {
+        if (!v) await cx.state.deleteCheckState(name);
+        else
+          await cx.state.putCheckState({
+            name,
+            status: v.status,
+            hard: v.hard,
+            since: v.since === null ? null : new Date(v.since).toISOString(),
+            message: v.message ?? '',
+            detail: { attempt: v.attempt, attempts: v.attempts, flapping: v.flapping, hardSince: v.hardSince, minFailingLocations: v.minFailingLocations, locations: v.locations },
+            updatedAt: new Date().toISOString(),
+          });
+      } catch (err) {
+        cx.logger.warn({ err, check: name }, 'could not record the check state in the state store');
+      }
+    });
+  };
+  const unsubscribeStates = service.subscribe((e) => persist(e.check));
+  const unsubscribeDeletes = cx.objects.subscribe((c) => {
+    if (c.kind === 'Check' && c.change === 'delete') persist(c.name);
+  });
   service.start();
   cx.logger.info({ checks: service.states().length }, 'check scheduler started');
 
@@ -122,7 +149,10 @@ async function startChecks(cx: ModuleContext, options: ChecksModuleOptions): Pro
     },
     async stop() {
       unsubscribe();
+      unsubscribeDeletes();
       await service.stop();
+      unsubscribeStates();
+      await persisting;
       await processlist.flush();
     },
     api,

@@ -106,6 +106,18 @@ export interface ApiToken {
   expiresAt: string | null;
 }
 
+/** The current state of one check, as the checks module last recorded it. */
+export interface StoredCheckState {
+  name: string;
+  status: 'pending' | 'ok' | 'warning' | 'critical' | 'unknown';
+  hard: boolean;
+  since: string | null;
+  message: string;
+  /** JSON with the rest: attempt, flapping, per-location states. */
+  detail: unknown;
+  updatedAt: string;
+}
+
 export interface StateReader {
   getObject(kind: string, name: string): Promise<StoredObject | undefined>;
   listObjects(q?: { kind?: string }): Promise<StoredObject[]>;
@@ -116,6 +128,7 @@ export interface StateReader {
   getTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined>;
   listTokens(): Promise<ApiToken[]>;
   countTokens(): Promise<number>;
+  listCheckStates(): Promise<StoredCheckState[]>;
 }
 
 export interface StateTx extends StateReader {
@@ -135,5 +148,8 @@ export interface StateStore extends StateReader {
   transaction<T>(fn: (tx: StateTx) => Promise<T>): Promise<T>;
   /** Best-effort bookkeeping outside any transaction (never audited: not a change). */
   touchToken(id: string, at: string): Promise<void>;
+  /** Operational state, not configuration: written outside the audit trail. */
+  putCheckState(s: StoredCheckState): Promise<void>;
+  deleteCheckState(name: string): Promise<void>;
   close(): Promise<void>;
 }

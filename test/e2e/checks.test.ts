@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasExecutable, requirePeer, tcpReachable } from '../support/peer.js';
 import { cli, freePort, startServerProcess, type ServerProc } from '../support/server-process.js';
@@ -154,6 +155,16 @@ spec:
     expect(bad[0]!.evidence.state).toMatchObject({ status: 'critical', hard: false, attempt: 1 });
     expect(bad[2]!.evidence.state).toMatchObject({ status: 'critical', hard: true, attempt: 3 });
     expect(bad[1]!.evidence.ping).toBeUndefined();
+
+    // The current state is also in the state store (written on change), for other nodes and reports.
+    const db = new Database(path.join(s.dataDir, 'state.db'), { readonly: true });
+    try {
+      const row = db.prepare('select status, hard, message from check_states where name = ?').get('shop-top') as { status: string; hard: number; message: string };
+      expect(row).toMatchObject({ status: 'critical', hard: 1 });
+      expect(row.message).toMatch(/refused|ECONNREFUSED/i);
+    } finally {
+      db.close();
+    }
   });
 
   it('starting nginx again brings it back to OK', async () => {

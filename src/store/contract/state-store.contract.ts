@@ -125,6 +125,18 @@ export function runStateStoreContract(name: string, create: () => Promise<StateS
       expect(await store.transaction((tx) => tx.revokeToken('tok1', now()))).toBe(false);
     });
 
+    it('keeps the current state of each check, replacing it on every change', async () => {
+      const at = now();
+      await store.putCheckState({ name: 'web', status: 'critical', hard: false, since: at, message: 'HTTP 500', detail: { attempt: 1 }, updatedAt: at });
+      await store.putCheckState({ name: 'web', status: 'critical', hard: true, since: at, message: 'HTTP 500', detail: { attempt: 3 }, updatedAt: at });
+      await store.putCheckState({ name: 'db', status: 'ok', hard: true, since: null, message: 'ok', detail: {}, updatedAt: at });
+      const all = await store.listCheckStates();
+      expect(all.map((c) => c.name)).toEqual(['db', 'web']);
+      expect(all[1]).toMatchObject({ status: 'critical', hard: true, detail: { attempt: 3 } });
+      await store.deleteCheckState('db');
+      expect((await store.listCheckStates()).map((c) => c.name)).toEqual(['web']);
+    });
+
     it('deletes with a version check', async () => {
       await expect(store.transaction((tx) => tx.deleteObject('Runbook', 'db-failover', 1))).rejects.toMatchObject({ kind: 'conflict' });
       await store.transaction((tx) => tx.deleteObject('Runbook', 'db-failover', 2));

@@ -12,6 +12,7 @@ import type {
   AuditOutcome,
   ObjectVersion,
   Role,
+  StoredCheckState,
   StateStore,
   StateTx,
   StoredObject,
@@ -189,6 +190,19 @@ class KyselyStateAccess implements StateTx {
     return Number(r.n);
   }
 
+  async listCheckStates(): Promise<StoredCheckState[]> {
+    const rows = await this.db.selectFrom('check_states').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({
+      name: r.name,
+      status: r.status as StoredCheckState['status'],
+      hard: Number(r.hard) === 1,
+      since: r.since,
+      message: r.message,
+      detail: JSON.parse(r.detail) as unknown,
+      updatedAt: r.updated_at,
+    }));
+  }
+
   async insertObject(obj: StoredObject) {
     try {
       await this.db.insertInto('inventory_objects').values(fromObject(obj)).execute();
@@ -339,6 +353,19 @@ export class KyselyStateStore extends KyselyStateAccess implements StateStore {
       }
       return fn(new KyselyStateAccess(trx, this.engine));
     });
+  }
+
+  async putCheckState(c: StoredCheckState) {
+    const row = { status: c.status, hard: c.hard ? 1 : 0, since: c.since, message: c.message, detail: JSON.stringify(c.detail ?? {}), updated_at: c.updatedAt };
+    await this.kysely
+      .insertInto('check_states')
+      .values({ name: c.name, ...row })
+      .onConflict((oc) => oc.column('name').doUpdateSet(row))
+      .execute();
+  }
+
+  async deleteCheckState(name: string) {
+    await this.kysely.deleteFrom('check_states').where('name', '=', name).execute();
   }
 
   async touchToken(id: string, at: string) {

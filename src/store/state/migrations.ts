@@ -125,6 +125,22 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_check_states': {
+    // The current state of every check, written when it changes (not on every run), so other
+    // nodes, reports and a restart read it without scanning results.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('check_states')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('hard', 'integer', (c) => c.notNull())
+        .addColumn('since', 'text')
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const stateMigrationProvider: MigrationProvider = {

@@ -64,6 +64,15 @@ export interface StateDatabase {
     last_used_at: string | null;
     expires_at: string | null;
   };
+  check_states: {
+    name: string;
+    status: string;
+    hard: number;
+    since: string | null;
+    message: string;
+    detail: string;
+    updated_at: string;
+  };
   kansoku_meta: {
     key: string;
     value: string;
