@@ -6,6 +6,7 @@
 import { foundationBench } from './foundation.js';
 import { checksBench } from './checks.js';
 import { metricsBench } from './metrics.js';
+import { alertingBench } from './alerting.js';
 
 export interface BenchSuite {
   name: string;
@@ -13,7 +14,7 @@ export interface BenchSuite {
   run(): Promise<string>;
 }
 
-const SUITES: BenchSuite[] = [foundationBench, checksBench, metricsBench];
+const SUITES: BenchSuite[] = [foundationBench, checksBench, metricsBench, alertingBench];
 
 async function main(): Promise<number> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -151,6 +151,37 @@ export function buildProgram(): Command {
       return run(async () => (await import('./cli/commands/tokens.js')).tokenRevokeCommand)(id, merged(this));
     });
 
+  clientOptions(program.command('alerts').description('firing, pending and suppressed alerts (with why), newest first'))
+    .option('--json', 'JSON output')
+    .option('--all', 'also recently resolved alerts')
+    .option('--filter <labels>', 'only alerts with these labels, e.g. service=shop,severity=critical')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/alerts.js')).alertsCommand)(merged(this));
+    });
+  clientOptions(program.command('ack').description('acknowledge an alert (stops its escalation)').argument('<fingerprint>', 'from "kansoku alerts"'))
+    .option('--comment <text>', 'why, or what is being done')
+    .action(function (this: Command, fingerprint: string) {
+      return run(async () => (await import('./cli/commands/alerts.js')).ackCommand)(fingerprint, merged(this));
+    });
+  clientOptions(program.command('silence').description('mute matching alerts for a while (creates a kind: Silence object; alerts are still recorded)'))
+    .option('--matcher <matcher>', 'Alertmanager matcher, e.g. \'alertname="CheckFailed"\'; repeat for more', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--duration <duration>', 'how long, e.g. 30m, 2h', '2h')
+    .option('--start <time>', 'ISO 8601 start (default now)')
+    .option('--comment <text>', 'why (a ticket or the reason)')
+    .option('--by <name>', 'who (default $USER)')
+    .option('--name <name>', 'object name (default silence-<time>-<random>)')
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/alerts.js')).silenceCommand)(merged(this));
+    });
+  clientOptions(program.command('drill').description('send a test alert through the real routing to the real channels; reports each hop (exit 1 if one fails)'))
+    .option('--channel <name>', 'send to this Channel instead of the receivers routing picks')
+    .option('--label <name=value>', 'label of the test alert (routes like real alerts with it); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/alerts.js')).drillCommand)(merged(this));
+    });
+
   const audit = program.command('audit').description('search, export and verify the audit trail');
   const filters = (cmd: Command) =>
     clientOptions(cmd)

@@ -110,6 +110,25 @@ describe('Dispatcher timing (Alertmanager dispatcher)', () => {
 });
 
 describe('muting: inhibition, silences, maintenance, dependencies', () => {
+  it('still sends the resolve of an alert notified before a silence that has since ended', async () => {
+    const w = setup([ROOT]);
+    const a = w.alert({ alertname: 'Down', instance: 'a' });
+    w.d.receive([a]);
+    await w.clock.advance(30 * S);
+    expect(w.summary()).toEqual(['30s ops firing [a:firing]']);
+    const { config } = buildAlertingConfig([
+      ROOT,
+      doc('Silence', 'maint', { matchers: ['instance="a"'], startsAt: new Date(w.clock.now()).toISOString(), endsAt: new Date(w.clock.now() + 10 * MIN).toISOString(), createdBy: 'sato', comment: 'reboot' }),
+    ]);
+    w.d.setSilences(config!.silences!);
+    await w.clock.advance(5 * MIN); // a flush while everything is muted sends nothing
+    expect(w.sent).toHaveLength(1);
+    w.d.setSilences([]);
+    w.d.receive([{ ...a, endsAt: w.clock.now() }]);
+    await w.clock.advance(5 * MIN);
+    expect(w.summary().at(-1)).toBe('630s ops resolved [a:resolved]');
+  });
+
   it('inhibits the warning while the critical alert with equal labels fires, and records it', async () => {
     const w = setup([ROOT, doc('InhibitRule', 'crit-over-warn', { sourceMatchers: ['severity="critical"'], targetMatchers: ['severity="warning"'], equal: ['instance'] })]);
     const crit = w.alert({ alertname: 'DiskFull', instance: 'a', severity: 'critical' });

@@ -235,7 +235,9 @@ export class Dispatcher {
       const logKey = `${g.id}\u0000${receiver}`;
       const entry = this.nflog.get(logKey);
       const sendResolved = this.opts.sendResolved?.(receiver) ?? true;
-      if (needsUpdate(entry, firing, resolved, sendResolved, g.route.repeatIntervalMs, now)) {
+      // Everything muted: Alertmanager's pipeline stops at its mute stage, before the
+      // notification log, so the resolve of an alert notified before the mute still goes out.
+      if (visible.length > 0 && needsUpdate(entry, firing, resolved, sendResolved, g.route.repeatIntervalMs, now)) {
         const payload = sendResolved ? visible : firing;
         if (payload.length > 0) ok = await this.send(g, receiver, payload, now, 'route');
         if (ok) this.nflog.set(logKey, { firing: new Set(firing.map((a) => a.fingerprint)), resolved: new Set(resolved.map((a) => a.fingerprint)), at: now });

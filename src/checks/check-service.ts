@@ -289,11 +289,14 @@ export class CheckService {
   }
 
   async stop(): Promise<void> {
-    this.#evidenceAbort.abort();
     if (this.#sweepTimer) this.#clock.clearTimer(this.#sweepTimer);
     this.#sweepTimer = null;
     this.#started = false;
     await this.#scheduler.stop();
+    // Evidence being captured is cut short (the abort ends ping / tracepath) and what was
+    // gathered is still written.
+    this.#evidenceAbort.abort();
+    await Promise.all([...this.#pendingEvidence]);
     await this.#writer.flush();
   }
 
@@ -422,7 +425,8 @@ export class CheckService {
   }
 
   /** Waits until every result so far is stored (tests, shutdown). */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    await Promise.all([...this.#pendingEvidence]);
     return this.#writer.flush();
   }
 
@@ -502,16 +506,14 @@ export class CheckService {
     const prev = track ? track.state : t.state;
     const turnedBad = (prev.status === 'ok' || prev.status === 'pending') && result.status !== 'ok';
     let evidence: CheckEvidence = { ...(result.evidence ?? {}) };
-    if (turnedBad && run.host && this.opts.captureEvidence) {
-      try {
-        const captured = await this.opts.captureEvidence(run.host, { signal: this.#evidenceAbort.signal, timeoutMs: this.opts.evidenceTimeoutMs ?? 8000 });
-        evidence = { ...evidence, ...captured, capturedAt: new Date(this.#clock.now()).toISOString() };
-      } catch (err) {
-        this.opts.logger?.warn({ check: run.name, err }, 'could not capture evidence');
-      }
+    const wantEvidence = turnedBad && run.host && this.opts.captureEvidence;
+    if (wantEvidence && t.locs) {
+      // Checks that also run from probe locations capture before recording (rare, and the
+      // per-location row is built deeper down).
+      evidence = { ...evidence, ...(await this.#captureEvidence(run.name, run.host!)) };
+      // The check may have been removed (or stopped running here) while evidence was being captured.
+      if (this.#checks.get(run.name) !== t) return { retry: false };
     }
-    // The check may have been removed (or stopped running here) while evidence was being captured.
-    if (this.#checks.get(run.name) !== t) return { retry: false };
     if (t.locs) {
       const own = t.locs.get(this.#location);
       if (!own) return { retry: false };
@@ -542,7 +544,32 @@ export class CheckService {
       });
     if (outcome.transition) emit(outcome.transition.kind);
     if (outcome.flappingChanged !== undefined) emit(outcome.flappingChanged ? 'flapping-start' : 'flapping-stop');
+    // Evidence (ping, tracepath: seconds) is captured after the state change has been told, so
+    // alerts are not held up by it; the same row is written again with it (same key: the stored
+    // row is replaced).
+    if (wantEvidence) this.#track(this.#attachEvidence(run.name, run.host!, row));
     return { retry: outcome.state.status !== 'ok' && !outcome.state.hard };
+  }
+
+  async #captureEvidence(check: string, host: string): Promise<CheckEvidence> {
+    try {
+      const captured = await this.opts.captureEvidence!(host, { signal: this.#evidenceAbort.signal, timeoutMs: this.opts.evidenceTimeoutMs ?? 8000 });
+      return { ...captured, capturedAt: new Date(this.#clock.now()).toISOString() };
+    } catch (err) {
+      this.opts.logger?.warn({ check, err }, 'could not capture evidence');
+      return {};
+    }
+  }
+
+  async #attachEvidence(check: string, host: string, row: CheckResultRow): Promise<void> {
+    const captured = await this.#captureEvidence(check, host);
+    if (Object.keys(captured).length) this.#writer.add({ ...row, evidence: { ...row.evidence, ...captured } }, []);
+  }
+
+  readonly #pendingEvidence = new Set<Promise<void>>();
+  #track(p: Promise<void>): void {
+    this.#pendingEvidence.add(p);
+    void p.finally(() => this.#pendingEvidence.delete(p));
   }
 
   #row(check: string, location: string, result: CheckResult, evidence: CheckEvidence, runId: string): CheckResultRow {

@@ -2,6 +2,7 @@ import type { ServerModule } from './module.js';
 import { runbookKind } from '../incidents/runbook-kind.js';
 import { checksModule } from '../checks/checks-module.js';
 import { metricsModule } from '../metrics/module.js';
+import { alertingModule } from '../alerting-module/module.js';
 
 /**
  * Every capability this build includes, in start order. A capability adds one line here.
@@ -10,4 +11,5 @@ export const SERVER_MODULES: readonly ServerModule[] = [
   { name: 'runbooks', kinds: [runbookKind] },
   checksModule,
   metricsModule,
+  alertingModule,
 ];

@@ -146,8 +146,15 @@ spec:
     expect(hard.attempt).toBe(3);
     expect(hard.message).toMatch(/refused|ECONNREFUSED/i);
 
-    const { results } = await api<{ results: { status: string; startedAt: string; evidence: Record<string, unknown> }[] }>(`/api/v1/checks/shop-top/results?order=asc&start=${stoppedAt / 1000}`);
-    const bad = results.filter((r) => r.status === 'critical');
+    // Evidence is captured after the state change is told (so alerts do not wait for ping and
+    // tracepath) and then written onto the same stored result: poll until it is there.
+    type Row = { status: string; startedAt: string; evidence: Record<string, unknown> };
+    let bad: Row[] = [];
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const { results } = await api<{ results: Row[] }>(`/api/v1/checks/shop-top/results?order=asc&start=${stoppedAt / 1000}`);
+      bad = results.filter((r) => r.status === 'critical');
+      if (bad[0]?.evidence.ping) break;
+    }
     expect(bad.length).toBeGreaterThanOrEqual(3);
     // Evidence is captured once, when the check turned bad, and kept with that result.
     expect(bad[0]!.evidence.ping).toMatch(/127\.0\.0\.1/);

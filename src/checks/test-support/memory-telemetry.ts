@@ -15,7 +15,12 @@ export class MemoryTelemetry implements Pick<TelemetryStore, 'appendCheckResults
       this.failNextAppends--;
       throw new Error('telemetry store unavailable (test)');
     }
-    for (const r of rows) if (!this.results.some((x) => x.runId === r.runId)) this.results.push(structuredClone(r));
+    // As the ClickHouse store (ReplacingMergeTree): a row written again with the same key replaces it.
+    for (const r of rows) {
+      const i = this.results.findIndex((x) => x.runId === r.runId);
+      if (i >= 0) this.results[i] = structuredClone(r);
+      else this.results.push(structuredClone(r));
+    }
   }
 
   async appendSamples(rows: SampleRow[]): Promise<void> {
