@@ -3,7 +3,7 @@ import type { CheckResult } from '../core/check-result.js';
 import type { Logger } from '../lib/logger.js';
 import { checkSpecSchema, type CommonCheckSpec } from '../checks/check-kind.js';
 import type { CheckRunner } from '../checks/check-runner.js';
-import { systemClock, type Clock } from '../checks/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConcurrencyLimits } from '../checks/concurrency.js';
 import { MAX_RESULTS_PER_BATCH, type AssignedCheck, type ProbeResult } from '../checks/locations/protocol.js';
 import { CheckScheduler, type CompletedRun, type ResultVerdict } from '../checks/scheduler.js';

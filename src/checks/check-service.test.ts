@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HeartbeatBook, heartbeatCheckSpecSchema } from '../sources/checks/heartbeat/index.js';
 import { heartbeatRunner } from './builtin-runners.js';
 import { CheckService, type CheckStateEvent } from './check-service.js';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../lib/clock.js';
 import { MemoryTelemetry } from './test-support/memory-telemetry.js';
 import { FakeProbe, fakeSpec } from './test-support/fake-runners.js';
 

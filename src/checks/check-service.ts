@@ -8,7 +8,7 @@ import type { CheckResultRow, TelemetryStore } from '../store/telemetry-store.js
 import type { CommonCheckSpec } from './check-kind.js';
 import { ValidationError } from '../lib/errors.js';
 import type { CheckRunner } from './check-runner.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import type { ConcurrencyLimits } from './concurrency.js';
 import { aggregateLocations, nextOverallState, type Aggregate } from './locations/aggregate.js';
 import { assignmentsFor, checkLocations, isDistributed, minFailingLocations, runsOnServer, type AssignableCheck } from './locations/assignment.js';

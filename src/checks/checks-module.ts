@@ -11,7 +11,7 @@ import { ProcesslistRecorder } from './processlist/index.js';
 import { checkKind, checkSpecSchema } from './check-kind.js';
 import type { CheckRunner } from './check-runner.js';
 import { CheckService, type CheckServiceOptions, type CheckStateListener, type CheckStateView } from './check-service.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { ConcurrencyLimits } from './concurrency.js';
 
 /** What the checks module offers to modules started after it (alerting, incidents, automation). */

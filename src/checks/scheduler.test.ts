@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../lib/clock.js';
 import { CheckScheduler, type CompletedRun } from './scheduler.js';
 import { phaseOffsetMs } from './spread.js';
 import { FakeProbe, fakeSpec } from './test-support/fake-runners.js';

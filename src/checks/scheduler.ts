@@ -3,7 +3,7 @@ import { formatDurationMs } from '../core/duration.js';
 import type { Logger } from '../lib/logger.js';
 import { checkTimings, type CommonCheckSpec } from './check-kind.js';
 import type { CheckRunner } from './check-runner.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import { ConcurrencyGate, DEFAULT_LIMITS, type ConcurrencyLimits, type SlotKey } from './concurrency.js';
 import { DueQueue } from './due-queue.js';
 import { nextSlotMs, phaseOffsetMs } from './spread.js';

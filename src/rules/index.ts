@@ -14,5 +14,5 @@ export { parseMatchers, parseMatcherList, compileMatchers, checkMatchers, format
 export { fingerprintLabels, labelsKey } from './fingerprint.js';
 export { formatGoFloat, formatGoG } from './go-format.js';
 export { compileAnchored } from './re2.js';
-export { systemClock, FakeClock, settle, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, FakeClock, settle, type Clock, type TimerHandle } from '../lib/clock.js';
 export { benchRuleEvaluation, type RuleBenchOptions, type RuleBenchResult } from './bench.js';

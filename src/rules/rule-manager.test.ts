@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertRuleSpecSchema, type AlertRuleInput } from './alert-rule-kind.js';
 import type { PostableAlert } from './alert-types.js';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../lib/clock.js';
 import type { QueryFunc, QuerySample } from './query-func.js';
 import { RuleManager, type RoundReport } from './rule-manager.js';
 

@@ -14,7 +14,7 @@ import type { AlertRuleSpec } from './alert-rule-kind.js';
 import type { AlertSink, PostableAlert, RuleAlert } from './alert-types.js';
 import { AlertingRule, type RuleEvalOutcome } from './alerting-rule.js';
 import type { CheckStateSource } from './check-state.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import type { QueryFunc } from './query-func.js';
 import { expandAlertTemplate } from './template.js';
 

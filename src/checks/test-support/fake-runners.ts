@@ -2,7 +2,7 @@ import type { CheckResult, CheckStatus } from '../../core/check-result.js';
 import type { CheckRunContext } from '../../sources/checks/check-type.js';
 import type { CommonCheckSpec } from '../check-kind.js';
 import type { CheckRunner } from '../check-runner.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 
 export interface FakeRun {
   name: string;

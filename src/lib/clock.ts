@@ -1,7 +1,7 @@
 /**
- * Time as rule evaluation and alert routing see it. Injected so that `for`, `keep_firing_for`,
- * group_wait and escalation delays are tested by moving a fake clock instead of sleeping.
- * The shape matches `src/checks/clock.ts`, so the server can pass one clock to every component.
+ * Time as the scheduler, rule evaluation and alert routing see it. Injected so that schedules,
+ * retries, timeouts, flap windows, `for`, group_wait and escalation delays are tested by moving a
+ * fake clock instead of sleeping. The server passes one clock to every component.
  */
 export interface Clock {
   /** Epoch milliseconds. */
@@ -17,7 +17,7 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer: (fn, ms) => {
     const t = setTimeout(fn, Math.max(0, ms));
-    // Evaluation and flush timers must never keep a stopping process alive on their own.
+    // Timers must never keep a stopping process alive on their own.
     t.unref?.();
     return t;
   },
@@ -33,7 +33,7 @@ interface FakeTimer {
 
 /**
  * A clock that only moves when told. `advance` fires due timers in time order and lets the
- * promises they start settle between timers, so async work completes as it would in real time.
+ * promises they start settle between timers, so async runs complete as they would in real time.
  */
 export class FakeClock implements Clock {
   #now: number;
@@ -60,6 +60,7 @@ export class FakeClock implements Clock {
     this.#timers = this.#timers.filter((t) => t.id !== id);
   }
 
+  /** Timers not fired yet. */
   get pending(): number {
     return this.#timers.length;
   }
@@ -81,6 +82,6 @@ export class FakeClock implements Clock {
 }
 
 /** Lets queued promise callbacks (and the ones they queue) run. */
-export async function settle(rounds = 8): Promise<void> {
+export async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 }
