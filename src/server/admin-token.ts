@@ -11,11 +11,11 @@ import { SYSTEM_ACTOR } from '../inventory/actor.js';
  * mode 0600 and log only where it is. The token and its audit record commit together; the file is
  * written after the commit, and if writing fails the error says so (revoke and recreate).
  */
-export async function ensureAdminToken(deps: { store: StateStore; tokens: TokenService; objects: ObjectService; dataDir: string; logger: Logger }): Promise<void> {
+export async function ensureAdminToken(deps: { store: StateStore; tokens: TokenService; objects: ObjectService; dataDir: string; logger: Logger }): Promise<boolean> {
   const file = path.join(deps.dataDir, 'admin-token');
   if ((await deps.store.countTokens()) > 0) {
     if (existsSync(file)) deps.logger.info({ file }, 'admin token file present');
-    return;
+    return false;
   }
   const created = await deps.store.transaction(async (tx) => {
     const c = await deps.tokens.create(tx, { name: 'admin', role: 'admin' }, SYSTEM_ACTOR.name);
@@ -25,4 +25,5 @@ export async function ensureAdminToken(deps: { store: StateStore; tokens: TokenS
   writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   deps.logger.info({ file }, 'created the initial admin API token; it is in this file (mode 0600)');
+  return true;
 }

@@ -14,6 +14,7 @@ import { buildKindRegistry } from './kinds.js';
 import type { ModuleHandle, ServerModule } from './module.js';
 import { SERVER_MODULES } from './modules.js';
 import { ensureAdminToken } from './admin-token.js';
+import { createStarterObjects } from './starter-objects.js';
 import { openTelemetryStore } from '../store/clickhouse/open-telemetry-store.js';
 import { VERSION } from '../version.js';
 
@@ -60,7 +61,7 @@ export async function startServer(
   const metrics = new SelfMetrics();
   metrics.buildInfo.set({ version: VERSION, state_engine: state.engine, telemetry_engine: telemetry.engine, node_version: process.version }, 1);
 
-  await ensureAdminToken({ store: state, tokens, objects, dataDir: config.dataDir, logger: log });
+  const firstStart = await ensureAdminToken({ store: state, tokens, objects, dataDir: config.dataDir, logger: log });
 
   const handles = new Map<string, ModuleHandle>();
   const stopModules = async () => {
@@ -111,6 +112,7 @@ export async function startServer(
   const boundPort = typeof addr === 'object' && addr ? addr.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   log.info({ url, version: VERSION, startupMs: Date.now() - started }, 'kansoku server listening');
+  if (firstStart) await createStarterObjects(objects, url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:'), log);
 
   let closing: Promise<void> | undefined;
   return {

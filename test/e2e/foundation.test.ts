@@ -33,6 +33,14 @@ describe('kansoku server and CLI', () => {
     expect(s.logs()).not.toContain(s.token());
   });
 
+  it('watches itself from the first start: a kansoku-self check in its own apply set', async () => {
+    const r = await fetch(`${s.url}/api/v1/objects/Check/kansoku-self`, { headers: { authorization: `Bearer ${env.KANSOKU_TOKEN}` } });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { spec: { url: string } }).spec.url).toBe(`${s.url}/healthz`);
+    const audit = JSON.parse(cli(['audit', 'list', '--kind', 'Check', '--json'], env).stdout) as { actor: { name: string } }[];
+    expect(audit[0]!.actor.name).toBe('system');
+  });
+
   it('applies a directory, plans no change after, and exports YAML that re-applies to no change', () => {
     mkdirSync(path.join(work, 'runbooks'));
     writeFileSync(path.join(work, 'runbooks/web.yaml'), `${runbook('web-down', 'Web is down')}---\n${runbook('db-slow', 'DB is slow')}`);

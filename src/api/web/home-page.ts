@@ -37,14 +37,15 @@ export function homePage(version: string): string {
 <p id="err" style="padding:0 1.2rem"></p>
 <p class="muted" style="padding:0 1.2rem" data-i18n="hint">The first admin token is in kansoku-data/admin-token. API: /api/v1/openapi.json · Metrics: /metrics</p>
 <main>
+  <section style="grid-column: 1 / -1"><h2 data-i18n="alerts">Alerts</h2><div id="alerts" class="muted">–</div></section>
   <section><h2 data-i18n="checks">Checks</h2><div id="checks" class="muted">–</div></section>
   <section><h2 data-i18n="objects">Objects</h2><div id="objects" class="muted">–</div></section>
   <section style="grid-column: 1 / -1"><h2 data-i18n="audit">Latest changes (audit trail)</h2><div id="audit" class="muted">–</div></section>
 </main>
 <script>
 const T = {
-  en: { token: 'API token', show: 'Show', hint: 'The first admin token is in kansoku-data/admin-token. API: /api/v1/openapi.json · Metrics: /metrics', checks: 'Checks', objects: 'Objects', audit: 'Latest changes (audit trail)', none: 'none yet', nochecks: 'No checks yet: apply a kind: Check document.', since: 'since', notoken: 'Enter an API token to see the board.', kind: 'Kind', count: 'Count', time: 'Time', actor: 'Actor', action: 'Action', object: 'Object', outcome: 'Outcome', name: 'Name', state: 'State', message: 'Message' },
-  ja: { token: 'APIトークン', show: '表示', hint: '最初の管理者トークンは kansoku-data/admin-token にあります。API: /api/v1/openapi.json ・ メトリクス: /metrics', checks: '監視項目', objects: 'オブジェクト', audit: '最近の変更（監査ログ）', none: 'まだありません', nochecks: '監視項目はまだありません。kind: Check を apply してください。', since: 'から', notoken: 'APIトークンを入力するとボードが表示されます。', kind: '種類', count: '件数', time: '日時', actor: '実行者', action: '操作', object: '対象', outcome: '結果', name: '名前', state: '状態', message: 'メッセージ' },
+  en: { token: 'API token', show: 'Show', hint: 'The first admin token is in kansoku-data/admin-token. API: /api/v1/openapi.json · Metrics: /metrics', checks: 'Checks', alerts: 'Alerts', noalerts: 'No alerts firing.', severity: 'Severity', summary: 'Summary', objects: 'Objects', audit: 'Latest changes (audit trail)', none: 'none yet', nochecks: 'No checks yet: apply a kind: Check document.', since: 'since', notoken: 'Enter an API token to see the board.', kind: 'Kind', count: 'Count', time: 'Time', actor: 'Actor', action: 'Action', object: 'Object', outcome: 'Outcome', name: 'Name', state: 'State', message: 'Message' },
+  ja: { token: 'APIトークン', show: '表示', hint: '最初の管理者トークンは kansoku-data/admin-token にあります。API: /api/v1/openapi.json ・ メトリクス: /metrics', checks: '監視項目', alerts: 'アラート', noalerts: '発生中のアラートはありません。', severity: '重要度', summary: '概要', objects: 'オブジェクト', audit: '最近の変更（監査ログ）', none: 'まだありません', nochecks: '監視項目はまだありません。kind: Check を apply してください。', since: 'から', notoken: 'APIトークンを入力するとボードが表示されます。', kind: '種類', count: '件数', time: '日時', actor: '実行者', action: '操作', object: '対象', outcome: '結果', name: '名前', state: '状態', message: 'メッセージ' },
 };
 let lang = localStorage.getItem('kansoku.lang') || (navigator.language.startsWith('ja') ? 'ja' : 'en');
 const t = (k) => T[lang][k] || k;
@@ -75,8 +76,14 @@ async function refresh() {
     const checks = await api('/api/v1/checks');
     const list = checks ? (checks.checks || checks.items || []) : [];
     document.getElementById('checks').innerHTML = list.length
-      ? table(['name', 'state', 'since', 'message'], list.map((c) => ['<b>' + esc(c.name) + '</b>', '<span class="pill ' + esc(c.state || c.status) + '">' + esc(c.state || c.status) + '</span>' + (c.hard === false ? ' <span class="muted">soft</span>' : ''), esc(c.since || ''), esc(c.message || '')]))
+      ? table(['name', 'state', 'since', 'message'], list.map((c) => ['<b>' + esc(c.name) + '</b>', '<span class="pill ' + esc(c.state) + '">' + esc(c.state) + '</span>' + (c.stateType === 'soft' ? ' <span class="muted">soft</span>' : ''), esc(String(c.since || '').replace('T', ' ').slice(0, 19)), esc(c.message || '')]))
       : t('nochecks');
+    const al = await api('/api/v1/alerts');
+    const firing = al ? al.alerts : [];
+    const sevClass = (s) => (s === 'critical' || s === 'error' ? 'critical' : s === 'warning' ? 'warning' : 'unknown');
+    document.getElementById('alerts').innerHTML = firing.length
+      ? table(['state', 'severity', 'name', 'summary', 'since'], firing.map((a) => [esc(a.state), '<span class="pill ' + sevClass(a.severity) + '">' + esc(a.severity) + '</span>', '<b>' + esc(a.labels.alertname) + '</b> ' + esc(a.labels.check || a.labels.service || ''), esc(a.annotations.summary || ''), esc(String(a.startsAt).replace('T', ' ').slice(0, 19))]))
+      : t('noalerts');
     const objs = (await api('/api/v1/objects')).items;
     const counts = {};
     objs.forEach((o) => (counts[o.kind] = (counts[o.kind] || 0) + 1));
