@@ -147,7 +147,14 @@ async function ingest(url: string, headers: Record<string, string>, shards: Uint
 }
 
 function du(dir: string): number {
-  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+  try {
+    return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\t')[0]);
+  } catch (err) {
+    // du exits 1 when a merge's temporary part vanishes while it walks the tree; its total is still printed.
+    const out = (err as { stdout?: string }).stdout;
+    if (out) return Number(out.split('\t')[0]);
+    throw err;
+  }
 }
 
 function rssMb(pid: number): number {

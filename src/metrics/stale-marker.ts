@@ -1,12 +1,16 @@
 /**
  * How a Prometheus staleness marker survives the telemetry store.
  *
- * The store writes floats as text, so every NaN comes back as the canonical NaN and the
- * marker's payload (0x7ff0000000000002) is lost; yet a real NaN (a summary quantile with no
- * observations) and "this series ended" must stay different for PromQL. Until the store keeps
- * NaN payloads, markers are stored as one reserved finite value, the float just above
- * -MaxFloat64 (bits 0xffeffffffffffffe), which the text round trip keeps exactly and no
- * exporter emits. Samples with that exact value are read back as stale markers.
+ * A real NaN (a summary quantile with no observations) and "this series ended" must stay
+ * different for PromQL. The store used to write floats as text, which lost the marker's NaN
+ * payload (0x7ff0000000000002), so markers were stored as one reserved finite value, the float
+ * just above -MaxFloat64 (bits 0xffeffffffffffffe), which no exporter emits.
+ *
+ * Since telemetry migration 2 the store keeps every value's 64 bits (written as v_hi/v_lo,
+ * read as RowBinary), so STALE_NAN itself round-trips (contract test "keeps the payload of a
+ * NaN"). Readers accept both forms: the reserved value in data written before, and still by
+ * the writers that use STORED_STALE_MARKER directly (scraper, alert series, and tests outside
+ * src/metrics that expect it); switching those to STALE_NAN retires the reserved value.
  */
 import { STALE_NAN, isStaleNaN } from '../query/promql/index.js';
 

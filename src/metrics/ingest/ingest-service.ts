@@ -26,6 +26,12 @@ export interface OtlpOutcome {
   reason?: string;
 }
 
+/**
+ * See SampleBatcher's lingerMs. In-process remote-write micro-bench (1,000 series, 4 concurrent
+ * senders of 2,000 samples, chDB, loaded 2-core machine): 47-66k samples/s at 0 ms, 82-89k at 3 ms.
+ */
+export const INGEST_LINGER_MS = 3;
+
 export class MetricsIngestService {
   readonly #rw: RemoteWriteIngest;
   /** Shared by every writer of samples, so concurrent writes reach the store together. */
@@ -37,8 +43,9 @@ export class MetricsIngestService {
     tracker: HeadTracker,
     logger: Logger,
     private readonly now: () => number = Date.now,
+    batching: { maxRows?: number; lingerMs?: number } = {},
   ) {
-    this.batcher = new SampleBatcher(store);
+    this.batcher = new SampleBatcher(store, batching.maxRows, batching.lingerMs ?? INGEST_LINGER_MS);
     this.#rw = new RemoteWriteIngest(this.batcher, metadata, tracker, logger);
   }
 

@@ -63,4 +63,17 @@ describe('SampleBatcher', () => {
     await Promise.all(p);
     expect(store.calls).toEqual([['a'], ['b', 'c'], ['d', 'e'], ['f', 'g', 'h', 'i']]);
   });
+
+  it('with a linger, lets writers that arrive within it share the first append', async () => {
+    const store = gatedStore();
+    const b = new SampleBatcher(store, 100_000, 20);
+    const first = b.append([row('a')]);
+    await new Promise((r) => setImmediate(r));
+    const second = b.append([row('b')]);
+    expect(store.calls).toEqual([]);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(store.calls).toEqual([['a', 'b']]);
+    store.release();
+    await Promise.all([first, second]);
+  });
 });

@@ -23,6 +23,12 @@ export class SampleBatcher {
     private readonly store: Pick<TelemetryStore, 'appendSamples'>,
     /** Rows per store append at most (one caller's batch is never split). */
     private readonly maxRows = 100_000,
+    /**
+     * How long an idle batcher waits before the first append, so writers arriving together
+     * (remote-write shards) share it. Without it the first of them went alone and the rest
+     * waited for it: groups alternated 1 and N-1 requests, and every group costs one insert.
+     */
+    private readonly lingerMs = 0,
   ) {}
 
   append(rows: SampleRow[]): Promise<void> {
@@ -36,6 +42,7 @@ export class SampleBatcher {
 
   async #drain(): Promise<void> {
     try {
+      if (this.lingerMs > 0) await new Promise((r) => setTimeout(r, this.lingerMs));
       while (this.#pending.length) {
         const group: Pending[] = [];
         let n = 0;

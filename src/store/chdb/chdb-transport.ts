@@ -123,6 +123,16 @@ export class ChdbTransport implements ClickHouseTransport {
     });
   }
 
+  queryRowBinary(sql: string, params?: QueryParams): Promise<Uint8Array> {
+    return this.#run(sql, async () => {
+      const result = params && Object.keys(params).length
+        ? await this.session.queryBindAsync(sql, params, { format: 'RowBinary' })
+        : await this.session.queryAsync(sql, { format: 'RowBinary' });
+      // A copy: the result's bytes may live in native memory owned by the result object.
+      return Buffer.from(result.bytes());
+    });
+  }
+
   insertRaw(table: string, body: string, format: InsertFormat, columns?: readonly string[]): Promise<void> {
     const sql = `INSERT INTO ${table}${columns ? ` (${columns.join(', ')})` : ''} FORMAT ${format}`;
     return this.#run(sql, async () => {

@@ -123,6 +123,16 @@ export class ClickHouseServerTransport implements ClickHouseTransport {
     });
   }
 
+  queryRowBinary(sql: string, params?: QueryParams): Promise<Uint8Array> {
+    return this.#run(sql, async () => {
+      // query() only takes the client's known formats; exec() streams any format's raw bytes.
+      const { stream } = await this.client.exec({ query: `${sql}\nFORMAT RowBinary`, ...(params ? { query_params: params } : {}) });
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
+  }
+
   insertRaw(table: string, body: string, format: InsertFormat, columns?: readonly string[]): Promise<void> {
     const sql = `INSERT INTO ${table}${columns ? ` (${columns.join(', ')})` : ''} FORMAT ${format}`;
     return this.#run(sql, async () => {

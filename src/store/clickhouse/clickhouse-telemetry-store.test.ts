@@ -35,9 +35,10 @@ describe('appendSamples', () => {
     const samples = t.inserts(TABLES.samples);
     expect(samples).toHaveLength(2);
     expect(samples[0]!.format).toBe('TSV');
-    expect(samples[0]!.columns).toEqual(['series_id', 't', 'v']);
+    expect(samples[0]!.columns).toEqual(['series_id', 't', 'v_hi', 'v_lo']);
     const id = rows[0]!.series_id;
-    expect(samples[0]!.body).toBe(`${id}\t1799999999.000\t1\n${id}\t1799999999.500\tnan\n${id}\t1799913600.000\t-inf\n`);
+    // Values as the two 32-bit halves of their bits: 1 = 0x3ff00000_00000000, NaN = 0x7ff80000_0, -Infinity = 0xfff00000_0.
+    expect(samples[0]!.body).toBe(`${id}\t1799999999.000\t${0x3ff00000}\t0\n${id}\t1799999999.500\t${0x7ff80000}\t0\n${id}\t1799913600.000\t${0xfff00000}\t0\n`);
   });
 
   it('inserts the series row before the samples that refer to it', async () => {
@@ -78,16 +79,44 @@ describe('reads', () => {
     expect(Object.values(t.calls[0]!.params!)).toContain(NOW - DAY);
   });
 
-  it('turns result rows into sorted series with decoded floats', async () => {
-    const t = new RecordingTransport('chdb', () => [
-      { id: '2', labels: { __name__: 'm', job: 'b' }, points: [[NOW, 'nan'], [NOW + 1, 'inf']] },
-      { id: '1', labels: { __name__: 'm', job: 'a' }, points: [[NOW, 1.5]] },
-    ]);
+  it('turns RowBinary sample rows into label-sorted series, re-reading with FINAL only series with a repeated timestamp', async () => {
+    const row = (id: bigint, t: number, v: number) => {
+      const b = Buffer.alloc(24);
+      b.writeBigUInt64LE(id, 0);
+      b.writeBigInt64LE(BigInt(t), 8);
+      b.writeDoubleLE(v, 16);
+      return b;
+    };
+    const big = 18446744073709551615n;
+    const t = new RecordingTransport(
+      'chdb',
+      () => [
+        { id: '2', series_labels: { __name__: 'm', job: 'b' } },
+        { id: big.toString(), series_labels: { __name__: 'm', job: 'a' } },
+        { id: '3', series_labels: { __name__: 'm', job: 'c' } },
+      ],
+      0,
+      (sql) =>
+        /FINAL/.test(sql)
+          ? row(3n, NOW, 9)
+          : Buffer.concat([row(2n, NOW + 1, Infinity), row(big, NOW, 1.5), row(3n, NOW, 1), row(2n, NOW, NaN), row(3n, NOW, 2)]),
+    );
     const out = await storeOn(t).selectSeries({ matchers: [], startMs: NOW - 1000, endMs: NOW + 1000 });
     expect(out).toEqual([
       { labels: { __name__: 'm', job: 'a' }, samples: [{ t: NOW, v: 1.5 }] },
       { labels: { __name__: 'm', job: 'b' }, samples: [{ t: NOW, v: NaN }, { t: NOW + 1, v: Infinity }] },
+      { labels: { __name__: 'm', job: 'c' }, samples: [{ t: NOW, v: 9 }] },
     ]);
+    const reads = t.calls.filter((c) => c.kind === 'query');
+    expect(reads).toHaveLength(3);
+    expect(reads[2]!.sql).toMatch(/FINAL/);
+    expect(Object.values(reads[2]!.params!)).toContainEqual([3n]);
+  });
+
+  it('skips the sample read when no series matches', async () => {
+    const t = new RecordingTransport();
+    expect(await storeOn(t).selectSeries({ matchers: [], startMs: NOW - 1000, endMs: NOW })).toEqual([]);
+    expect(t.calls).toHaveLength(1);
   });
 
   it('computes availability from per-status counts, quoted or not', async () => {
@@ -116,9 +145,11 @@ describe('migrate', () => {
     const commands = fresh.calls.filter((c) => c.kind === 'command');
     expect(commands[0]!.sql).toMatch(/CREATE TABLE IF NOT EXISTS kansoku_migrations/);
     expect(commands.filter((c) => /CREATE TABLE IF NOT EXISTS (series|samples|check_results|log_events) /.test(c.sql))).toHaveLength(4);
-    expect(commands.at(-1)!.params).toEqual({ version: MIGRATIONS[0]!.version, name: MIGRATIONS[0]!.name });
+    expect(commands.at(-1)!.params).toEqual({ version: MIGRATIONS.at(-1)!.version, name: MIGRATIONS.at(-1)!.name });
+    expect(commands.filter((c) => /ALTER TABLE samples ADD COLUMN IF NOT EXISTS v_(hi|lo) UInt32 EPHEMERAL/.test(c.sql))).toHaveLength(2);
 
-    const done = new RecordingTransport('chdb', (sql) => (sql.includes(TABLES.migrations) ? [{ version: 1 }] : []));
+    const recorded = MIGRATIONS.map((m) => ({ version: m.version }));
+    const done = new RecordingTransport('chdb', (sql) => (sql.includes(TABLES.migrations) ? recorded : []));
     await storeOn(done).migrate();
     expect(done.calls.filter((c) => c.kind === 'command').map((c) => c.sql)).toEqual([expect.stringMatching(/kansoku_migrations/)]);
   });
@@ -131,7 +162,7 @@ describe('migrate', () => {
             { name: 'samples', engine_full: engineFull(15 * 86_400) },
             { name: 'log_events', engine_full: engineFull(30 * 86_400).replace('(t)', '(time)') },
           ]
-        : [{ version: 1 }],
+        : MIGRATIONS.map((m) => ({ version: m.version })),
     );
     await storeOn(t, retentionFromConfig({ samples: '2d' })).migrate();
     const alters = t.calls.filter((c) => c.sql.startsWith('ALTER'));

@@ -20,7 +20,7 @@ import type {
   TableUsage,
   TelemetryStore,
 } from '../telemetry-store.js';
-import { dateTime64Text, dayText, float64Text, parseCount, parseFloat64 } from './encode.js';
+import { dateTime64Text, dayText, float64BitsText, parseCount, parseFloat64 } from './encode.js';
 import { runMigrations } from './migrate.js';
 import {
   DATA_TABLES,
@@ -29,15 +29,19 @@ import {
   labelValuesSql,
   searchLogsSql,
   selectCheckResultsSql,
-  selectSeriesSql,
+  matchSeriesSql,
+  sampleRowsSql,
+  finalSampleRowsSql,
   usageSql,
   type CheckResultDbRow,
   type LogEventDbRow,
-  type SeriesResultRow,
+  type MatchedSeriesRow,
 } from './queries.js';
 import { resolveRetention } from './retention.js';
-import { TABLES } from './schema.js';
-import { canonicalLabelKey, canonicalLabels, seriesIdFromKey } from './series-id.js';
+import { decodeSampleRows } from './sample-rows.js';
+import { SAMPLE_INSERT_COLUMNS, TABLES } from './schema.js';
+import { canonicalLabelKey, canonicalLabels } from './series-id.js';
+import { SeriesIdCache } from './series-id-cache.js';
 import { storeClosedError } from './store-errors.js';
 import type { ClickHouseTransport } from './transport.js';
 
@@ -70,6 +74,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
   readonly #inflight = new Set<Promise<unknown>>();
   /** `${seriesId}/${day}` pairs already in the series table: the series row is written once per day. */
   readonly #knownSeriesDays = new Set<string>();
+  readonly #seriesIds = new SeriesIdCache();
   #closing: Promise<void> | undefined;
 
   constructor(transport: ClickHouseTransport, options: TelemetryStoreOptions) {
@@ -109,7 +114,8 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       // Callers usually share one labels object among a series' samples (remote-write, scrapes):
       // resolving the id once per object keeps canonicalisation off the per-sample path.
       const idByObject = new Map<SampleRow['labels'], string>();
-      const ids = new Map<string, string>();
+      // Scrapes and remote-write send many series at the same few instants: format each once.
+      const timeText = new Map<number, string>();
       const newSeries: object[] = [];
       const newSeriesKeys = new Set<string>();
       let body = '';
@@ -123,12 +129,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
         }
         let id = idByObject.get(s.labels);
         if (id === undefined) {
-          const key = canonicalLabelKey(s.labels);
-          id = ids.get(key);
-          if (id === undefined) {
-            id = seriesIdFromKey(key);
-            ids.set(key, id);
-          }
+          id = this.#seriesIds.idOf(s.labels);
           idByObject.set(s.labels, id);
         }
         const dayNumber = Math.floor(s.t / DAY_MS);
@@ -142,13 +143,18 @@ class ClickHouseTelemetryStore implements TelemetryStore {
             newSeries.push({ metric: s.labels.__name__, series_id: id, day: dayText(s.t), labels: Object.fromEntries(canonicalLabels(s.labels)) });
           }
         }
-        body += `${id}\t${dateTime64Text(s.t)}\t${float64Text(s.v)}\n`;
+        let tt = timeText.get(s.t);
+        if (tt === undefined) {
+          tt = dateTime64Text(s.t);
+          timeText.set(s.t, tt);
+        }
+        body += `${id}\t${tt}\t${float64BitsText(s.v)}\n`;
       }
       if (dropped) this.#logger.debug({ dropped }, 'samples older than the retention window were not stored');
       if (!body) return;
       // Series first: a reader that finds a sample can always find its labels.
       if (newSeries.length) await this.#transport.insertRows(TABLES.series, newSeries);
-      await this.#transport.insertRaw(TABLES.samples, body, 'TSV', ['series_id', 't', 'v']);
+      await this.#transport.insertRaw(TABLES.samples, body, 'TSV', SAMPLE_INSERT_COLUMNS);
       if (this.#knownSeriesDays.size + newSeriesKeys.size > KNOWN_SERIES_DAYS_MAX) this.#knownSeriesDays.clear();
       for (const k of newSeriesKeys) this.#knownSeriesDays.add(k);
     });
@@ -158,12 +164,33 @@ class ClickHouseTelemetryStore implements TelemetryStore {
     return this.#track(async () => {
       const startMs = Math.max(q.startMs, this.#horizon(this.#retention.samplesMs));
       if (startMs > q.endMs || q.limit === 0) return [];
-      const { sql, params } = selectSeriesSql({ matchers: q.matchers, startMs, endMs: q.endMs, limit: q.limit });
-      const rows = await this.#transport.queryRows<SeriesResultRow>(sql, params);
-      const out = rows.map((r) => ({
-        labels: r.labels,
-        samples: r.points.map(([t, v]) => ({ t: parseCount(t), v: parseFloat64(v) })),
-      }));
+      const matched = matchSeriesSql({ matchers: q.matchers, startMs, endMs: q.endMs });
+      const series = await this.#transport.queryRows<MatchedSeriesRow>(matched.sql, matched.params);
+      if (!series.length) return [];
+      const labelsById = new Map<string, Record<string, string>>();
+      for (const r of series) labelsById.set(r.id, r.series_labels);
+      const ids = [...labelsById.keys()].map((id) => BigInt(id));
+      const range = { startMs, endMs: q.endMs };
+      const out: SeriesData[] = [];
+      const collect = (bySeries: Map<string, SeriesData['samples']>, skip?: ReadonlySet<string>) => {
+        for (const [id, samples] of bySeries) {
+          const labels = labelsById.get(id);
+          if (labels && !skip?.has(id)) out.push({ labels, samples });
+        }
+      };
+      if (q.limit === undefined) {
+        const plain = sampleRowsSql({ ids, ...range });
+        const decoded = decodeSampleRows(await this.#transport.queryRowBinary(plain.sql, plain.params));
+        const again = new Set(decoded.duplicated);
+        collect(decoded.bySeries, again);
+        if (again.size) {
+          const final = finalSampleRowsSql({ ids: decoded.duplicated.map((id) => BigInt(id)), ...range });
+          collect(decodeSampleRows(await this.#transport.queryRowBinary(final.sql, final.params)).bySeries);
+        }
+      } else {
+        const final = finalSampleRowsSql({ ids, ...range, limit: q.limit });
+        collect(decodeSampleRows(await this.#transport.queryRowBinary(final.sql, final.params)).bySeries);
+      }
       return sortByLabels(out);
     });
   }

@@ -25,6 +25,23 @@ export function float64Text(v: number): string {
   return String(v);
 }
 
+const F64 = new Float64Array(1);
+const WORDS = new Uint32Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HI = LITTLE_ENDIAN ? 1 : 0;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+
+/**
+ * A Float64 as the two 32-bit halves of its bits, "hi<TAB>lo", for the samples table's v_hi and
+ * v_lo input columns. Unlike text, the bits keep a NaN's payload (Prometheus's staleness marker
+ * is a NaN with payload 2), and two small integers format faster than the shortest decimal of a
+ * double (float64Text was ≈7% of in-process remote-write ingest time).
+ */
+export function float64BitsText(v: number): string {
+  F64[0] = v;
+  return `${WORDS[HI]}\t${WORDS[LO]}`;
+}
+
 /**
  * A Float64 as it comes back in JSON: a number, or (with output_format_json_quote_denormals=1)
  * the strings "nan", "inf", "-inf", "+inf".

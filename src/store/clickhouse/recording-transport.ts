@@ -25,6 +25,8 @@ export class RecordingTransport implements ClickHouseTransport {
     private readonly answer: (sql: string, params?: QueryParams) => unknown[] | Promise<unknown[]> = () => [],
     /** Delay for inserts, to hold writes in flight. */
     private readonly insertDelayMs = 0,
+    /** Answers RowBinary queries; empty by default. */
+    private readonly answerBinary: (sql: string, params?: QueryParams) => Uint8Array = () => new Uint8Array(0),
   ) {}
 
   async command(sql: string, params?: QueryParams): Promise<void> {
@@ -34,6 +36,11 @@ export class RecordingTransport implements ClickHouseTransport {
   async queryRows<T>(sql: string, params?: QueryParams): Promise<T[]> {
     this.calls.push({ kind: 'query', sql, params });
     return (await this.answer(sql, params)) as T[];
+  }
+
+  async queryRowBinary(sql: string, params?: QueryParams): Promise<Uint8Array> {
+    this.calls.push({ kind: 'query', sql, params });
+    return this.answerBinary(sql, params);
   }
 
   async insertRaw(table: string, body: string, format: InsertFormat | 'JSONEachRow', columns?: readonly string[]): Promise<void> {

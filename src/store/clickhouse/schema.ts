@@ -120,7 +120,24 @@ TTL ${ttlExpression('log_events', ttl.log_events)}`,
       ];
     },
   },
+  {
+    version: 2,
+    name: 'samples: values written as their 64 bits (v_hi, v_lo), so NaN payloads survive',
+    // EPHEMERAL input columns and a DEFAULT on v: metadata-only ALTERs, no part is rewritten,
+    // old rows keep their values, and readers see the same v column as before.
+    statements: () => [
+      `ALTER TABLE ${TABLES.samples} ADD COLUMN IF NOT EXISTS v_hi UInt32 EPHEMERAL`,
+      `ALTER TABLE ${TABLES.samples} ADD COLUMN IF NOT EXISTS v_lo UInt32 EPHEMERAL`,
+      `ALTER TABLE ${TABLES.samples} MODIFY COLUMN v Float64 DEFAULT ${SAMPLE_VALUE_FROM_BITS} CODEC(Gorilla, ZSTD(1))`,
+    ],
+  },
 ];
+
+/** How v is rebuilt from the two halves of its bits (reinterpretAsFloat64 copies them as they are). */
+export const SAMPLE_VALUE_FROM_BITS = 'reinterpretAsFloat64(bitOr(bitShiftLeft(toUInt64(v_hi), 32), toUInt64(v_lo)))';
+
+/** The columns a samples insert names; each line is `series_id, t, float64BitsText(v)`. */
+export const SAMPLE_INSERT_COLUMNS = ['series_id', 't', 'v_hi', 'v_lo'] as const;
 
 /** Reads the TTL seconds back from `system.tables.engine_full`; undefined when the table has none. */
 export function parseTtlSeconds(engineFull: string): number | undefined {

@@ -3,7 +3,7 @@ import { matchesLabels, type LabelMatcher } from '../../core/labels.js';
 import { dateTime64Text, escapeLike, float64Text, parseFloat64 } from './encode.js';
 import { anchorRegex, matcherCondition, matchersWhere } from './matchers.js';
 import { SqlParams } from './params.js';
-import { availabilitySql, labelNamesSql, labelValuesSql, searchLogsSql, selectCheckResultsSql, selectSeriesSql } from './queries.js';
+import { availabilitySql, labelNamesSql, labelValuesSql, searchLogsSql, selectCheckResultsSql, finalSampleRowsSql, matchSeriesSql, sampleRowsSql } from './queries.js';
 import { MIGRATIONS, parseTtlSeconds, ttlSeconds } from './schema.js';
 import { canonicalLabelKey, seriesId } from './series-id.js';
 import { DEFAULT_RETENTION } from '../telemetry-store.js';
@@ -78,14 +78,24 @@ describe('matcher pushdown', () => {
 });
 
 describe('read statements', () => {
-  it('selectSeries reads samples with FINAL, restricted to the matched series by primary key', () => {
-    const { sql, params } = selectSeriesSql({ matchers: [{ name: '__name__', op: '=', value: 'up' }], ...range, limit: 5 });
-    expect(sql).toMatch(/FROM samples AS s FINAL/);
-    expect(sql).toMatch(/s\.series_id IN \(SELECT series_id FROM matched\)/);
-    expect(sql).toMatch(/arraySort\(groupArray\(\(toUnixTimestamp64Milli\(s\.t\), s\.v\)\)\)/);
-    expect(sql).toMatch(/LIMIT \{p\d+:UInt64\}$/);
-    expect(Object.values(params)).toEqual(expect.arrayContaining(['up', range.startMs, range.endMs, 5]));
-    expect(selectSeriesSql({ matchers: [], ...range }).sql).not.toMatch(/LIMIT/);
+  it('selectSeries finds ids on the series table, then reads samples by primary key without FINAL', () => {
+    const matched = matchSeriesSql({ matchers: [{ name: '__name__', op: '=', value: 'up' }], ...range });
+    expect(matched.sql).toMatch(/FROM series\n/);
+    expect(matched.sql).toMatch(/GROUP BY series_id$/);
+    expect(Object.values(matched.params)).toEqual(expect.arrayContaining(['up', range.startMs, range.endMs]));
+    const plain = sampleRowsSql({ ids: [1n, 18446744073709551615n], ...range });
+    expect(plain.sql).toMatch(/^SELECT series_id, toUnixTimestamp64Milli\(t\), v FROM samples\nWHERE series_id IN \{p0:Array\(UInt64\)\}/);
+    expect(plain.sql).not.toMatch(/FINAL/);
+    expect(plain.params.p0).toEqual([1n, 18446744073709551615n]);
+  });
+
+  it('the FINAL read stays within partitions and limits series, not samples', () => {
+    const { sql, params } = finalSampleRowsSql({ ids: [7n], ...range, limit: 5 });
+    expect(sql).toMatch(/FROM samples FINAL/);
+    expect(sql).toMatch(/SELECT DISTINCT series_id FROM samples WHERE series_id IN \{p0:Array\(UInt64\)\} AND .* ORDER BY series_id LIMIT \{p3:UInt64\}\)/);
+    expect(sql).toMatch(/do_not_merge_across_partitions_select_final = 1$/);
+    expect(Object.values(params)).toEqual(expect.arrayContaining([range.startMs, range.endMs, 5]));
+    expect(finalSampleRowsSql({ ids: [7n], ...range }).sql).not.toMatch(/LIMIT/);
   });
 
   it('label names and values prune the series table by day', () => {

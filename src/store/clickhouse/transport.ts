@@ -30,6 +30,11 @@ export interface ClickHouseTransport {
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Runs a SELECT and returns its rows (JSONEachRow). */
   queryRows<T>(sql: string, params?: QueryParams): Promise<T[]>;
+  /**
+   * Runs a SELECT and returns its result as RowBinary bytes: fixed-width numbers straight from
+   * the columns, no text to format or parse (the hot read path, samples).
+   */
+  queryRowBinary(sql: string, params?: QueryParams): Promise<Uint8Array>;
   /** Inserts a line-delimited body (each line one row) into a table. */
   insertRaw(table: string, body: string, format: InsertFormat, columns?: readonly string[]): Promise<void>;
   /** Inserts rows as JSONEachRow; keys are column names. */

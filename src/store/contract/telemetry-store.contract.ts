@@ -120,6 +120,52 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
         expect(s!.samples.map((p) => p.v)).toEqual(values);
       });
 
+      it('keeps the payload of a NaN, so a Prometheus staleness marker stays distinct from a plain NaN', async () => {
+        const m = metric('stale');
+        const bits = (v: number) => {
+          const view = new DataView(new ArrayBuffer(8));
+          view.setFloat64(0, v);
+          return `${view.getUint32(0).toString(16)}:${view.getUint32(4).toString(16)}`;
+        };
+        const stale = (() => {
+          const view = new DataView(new ArrayBuffer(8));
+          view.setUint32(0, 0x7ff00000);
+          view.setUint32(4, 0x00000002);
+          return view.getFloat64(0);
+        })();
+        // Built one by one: a plain array of doubles would quiet the marker's signalling NaN
+        // (0x7ff0… becomes 0x7ff8…) before the store ever saw it.
+        const rows: SampleRow[] = [];
+        rows.push({ labels: { __name__: m }, t: base, v: 1 });
+        rows.push({ labels: { __name__: m }, t: base + 1, v: stale });
+        rows.push({ labels: { __name__: m }, t: base + 2, v: NaN });
+        rows.push({ labels: { __name__: m }, t: base + 3, v: -0 });
+        const expected = ['3ff00000:0', '7ff00000:2', '7ff80000:0', '80000000:0'];
+        await store.appendSamples(rows);
+        const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 10 });
+        expect(s!.samples.map((p) => bits(p.v))).toEqual(expected);
+        // The same through the FINAL read that resolves unmerged re-appends.
+        await store.appendSamples([{ labels: { __name__: m }, t: base + 1, v: stale }]);
+        const [again] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 10 });
+        expect(again!.samples.map((p) => bits(p.v))).toEqual(expected);
+      });
+
+      it('resolves re-appends across many series in one read, the last write winning', async () => {
+        const m = metric('reappend_many');
+        const rows = (v: number) => Array.from({ length: 30 }, (_, i) => ({ labels: { __name__: m, i: String(i) }, t: base + (i % 3) * 1000, v: v + i }));
+        await store.appendSamples(rows(0));
+        await store.appendSamples(rows(100).filter((_, i) => i % 2 === 0));
+        const out = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 5000 });
+        expect(out).toHaveLength(30);
+        for (const s of out) {
+          const i = Number(s.labels.i);
+          expect(s.samples).toEqual([{ t: base + (i % 3) * 1000, v: (i % 2 === 0 ? 100 : 0) + i }]);
+        }
+        const limited = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base, endMs: base + 5000, limit: 4 });
+        expect(limited).toHaveLength(4);
+        for (const s of limited) expect(s.samples[0]!.v).toBe((Number(s.labels.i) % 2 === 0 ? 100 : 0) + Number(s.labels.i));
+      });
+
       it('keeps label values with quotes, backslashes, newlines and non-ASCII text', async () => {
         const m = metric('strings');
         const labels = { __name__: m, path: `C:\\dir\\"x"\n'y'\t`, city: '東京' };
