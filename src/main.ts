@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { VERSION } from './version.js';
 
 /**
@@ -102,6 +102,16 @@ export function buildProgram(): Command {
     .option('--exit-code', 'exit 2 when any check has a hard problem')
     .action(function (this: Command) {
       return run(async () => (await import('./cli/commands/status.js')).statusCommand)(merged(this));
+    });
+
+  program
+    .command('import')
+    .description('turn a Prometheus alerting-rule file or an Alertmanager configuration into Kansoku documents (YAML on stdout)')
+    .addArgument(new Argument('<format>', 'what the file is').choices(['prometheus-rules', 'alertmanager']))
+    .requiredOption('-f, --file <path>', 'the file to read, or - for stdin')
+    .option('-o, --output <file>', 'write the documents here instead of stdout')
+    .action(function (this: Command, format: 'prometheus-rules' | 'alertmanager') {
+      return run(async () => (await import('./cli/commands/import.js')).importCommand)(format, this.opts());
     });
 
   clientOptions(program.command('get').description('list objects of a kind, or show one').argument('<kind>', 'e.g. Runbook, Check').argument('[name]'))

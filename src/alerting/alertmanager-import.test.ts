@@ -3,11 +3,19 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildAlertingConfig } from './alerting-config.js';
 import { importAlertmanagerConfig } from './alertmanager-import.js';
+import { buildKindRegistry } from '../server/kinds.js';
+import { validateDocuments } from '../inventory/document.js';
 
 const FIXTURE = fileURLToPath(new URL('./testdata/alertmanager-simple.yml', import.meta.url));
 
 describe('Alertmanager configuration import', () => {
   const res = importAlertmanagerConfig(readFileSync(FIXTURE, 'utf8'), 'alertmanager-simple.yml');
+
+  it('produces documents that the server accepts as they are (every kind validates)', () => {
+    const registry = buildKindRegistry();
+    const docs = validateDocuments(res.documents.map((raw, i) => ({ raw: JSON.parse(JSON.stringify(raw)), source: `import#${i + 1}` })), registry);
+    expect(docs).toHaveLength(res.documents.length);
+  });
 
   it('imports the example structure into Kansoku documents without issues', () => {
     expect(res.issues).toEqual([]);
@@ -27,7 +35,7 @@ describe('Alertmanager configuration import', () => {
       'InhibitRule/inhibit-2',
     ]);
     const byName = Object.fromEntries(res.documents.map((d) => [`${d.kind}/${d.metadata.name}`, d.spec]));
-    expect(byName['Channel/web-mail']).toEqual({ type: 'email', to: 'web-team@kansoku.test', from: 'alerts@kansoku.test', smarthost: '127.0.0.1:2525', sendResolved: true });
+    expect(byName['Channel/web-mail']).toEqual({ type: 'email', host: '127.0.0.1', port: 2525, to: ['web-team@kansoku.test'], from: 'alerts@kansoku.test', starttls: 'required', sendResolved: true });
     expect(byName['Channel/infra-hook']).toEqual({ type: 'webhook', url: 'http://127.0.0.1:9099/hook', sendResolved: true });
     expect(byName['Channel/infra-slack']).toEqual({ type: 'slack', url: 'http://127.0.0.1:9098/slack', channel: '#infra' });
     expect(byName['Channel/db-pager']).toEqual({ type: 'none' });

@@ -68,7 +68,7 @@ export function importAlertmanagerConfig(text: string, source = 'alertmanager.ym
   }
   const global = isObj(cfg.global) ? cfg.global : {};
   for (const k of Object.keys(global)) {
-    if (!['smtp_smarthost', 'smtp_from', 'slack_api_url', 'smtp_require_tls'].includes(k)) out.notes.push(`global.${k} is not imported`);
+    if (!['smtp_smarthost', 'smtp_from', 'slack_api_url', 'smtp_require_tls', 'smtp_auth_username', 'smtp_auth_password'].includes(k)) out.notes.push(`global.${k} is not imported`);
   }
   if (Array.isArray(cfg.templates) && cfg.templates.length) out.notes.push('templates are not imported: Kansoku channels have their own per-locale templates');
 
@@ -103,11 +103,31 @@ export function importAlertmanagerConfig(text: string, source = 'alertmanager.ym
         if (key === 'webhook_configs') {
           specs.push({ from: key, spec: { type: 'webhook', url: String(c.url ?? c.url_file ?? ''), ...sendResolved } });
         } else if (key === 'email_configs') {
-          const smarthost = c.smarthost ?? global.smtp_smarthost;
+          // Alertmanager: smarthost "host:port", to "a@x, b@y", auth_username / auth_password,
+          // require_tls; Kansoku's email Channel: host, port, to[], user, password, starttls.
+          const smarthost = String(c.smarthost ?? global.smtp_smarthost ?? '');
+          const colon = smarthost.lastIndexOf(':');
+          const host = colon > 0 ? smarthost.slice(0, colon).replace(/^\[|\]$/g, '') : smarthost;
+          const port = colon > 0 ? Number(smarthost.slice(colon + 1)) : 25;
           const from = c.from ?? global.smtp_from;
+          const requireTls = c.require_tls ?? global.smtp_require_tls;
+          const user = c.auth_username ?? global.smtp_auth_username;
+          const password = c.auth_password ?? global.smtp_auth_password;
+          if (!from) out.notes.push(`receiver ${raw.name}: email_configs has no from (nor global.smtp_from); set spec.from before applying`);
+          if (typeof c.html === 'string') out.notes.push(`receiver ${raw.name}: the custom html template was not imported (Kansoku renders its own ja/en templates)`);
           specs.push({
             from: key,
-            spec: { type: 'email', to: String(c.to ?? c.email ?? ''), ...(from ? { from: String(from) } : {}), ...(smarthost ? { smarthost: String(smarthost) } : {}), ...(typeof c.html === 'string' ? { notes: 'custom html template not imported' } : {}), ...sendResolved },
+            spec: {
+              type: 'email',
+              host,
+              port: Number.isInteger(port) && port > 0 ? port : 25,
+              from: String(from ?? ''),
+              to: String(c.to ?? c.email ?? '').split(',').map((x) => x.trim()).filter(Boolean),
+              ...(user ? { user: String(user) } : {}),
+              ...(password ? { password: String(password) } : {}),
+              ...(requireTls === false ? { starttls: 'opportunistic' } : { starttls: 'required' }),
+              ...sendResolved,
+            },
           });
         } else if (key === 'slack_configs') {
           const url = c.api_url ?? global.slack_api_url;

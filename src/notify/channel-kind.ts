@@ -139,8 +139,19 @@ export const ticketMailChannelSchema = z
 // the ticket variants are a nested union (mode defaults to rest).
 export const ticketChannelSchema = z.union([ticketMailChannelSchema, ticketRestChannelSchema]);
 
+/**
+ * A receiver that sends nothing, as an Alertmanager receiver without integrations: routes can end
+ * in it on purpose (a "blackhole" for alerts someone decided not to be told about).
+ */
+export const noneChannelSchema = z
+  .object({
+    type: z.literal('none'),
+    ...presentation,
+  })
+  .strict();
+
 export const channelSpecSchema = z.union([
-  z.discriminatedUnion('type', [webhookChannelSchema, emailChannelSchema, slackChannelSchema, chatworkChannelSchema, twilioChannelSchema]),
+  z.discriminatedUnion('type', [webhookChannelSchema, emailChannelSchema, slackChannelSchema, chatworkChannelSchema, twilioChannelSchema, noneChannelSchema]),
   ticketChannelSchema,
 ]);
 
@@ -149,12 +160,13 @@ export type EmailChannelSpec = z.infer<typeof emailChannelSchema>;
 export type SlackChannelSpec = z.infer<typeof slackChannelSchema>;
 export type ChatworkChannelSpec = z.infer<typeof chatworkChannelSchema>;
 export type TwilioChannelSpec = z.infer<typeof twilioChannelSchema>;
+export type NoneChannelSpec = z.infer<typeof noneChannelSchema>;
 export type TicketRestChannelSpec = z.infer<typeof ticketRestChannelSchema>;
 export type TicketMailChannelSpec = z.infer<typeof ticketMailChannelSchema>;
 export type TicketChannelSpec = TicketRestChannelSpec | TicketMailChannelSpec;
 export type ChannelSpec = z.infer<typeof channelSpecSchema>;
 export type ChannelType = ChannelSpec['type'];
-export const CHANNEL_TYPES: readonly ChannelType[] = ['webhook', 'email', 'slack', 'chatwork', 'twilio', 'ticket'];
+export const CHANNEL_TYPES: readonly ChannelType[] = ['webhook', 'email', 'slack', 'chatwork', 'twilio', 'ticket', 'none'];
 
 /**
  * Every path that may hold a secret, across all types (absent paths are skipped). `headers` is

@@ -5,6 +5,7 @@ import { slackNotifier } from './channels/slack.js';
 import { ticketNotifier } from './channels/ticket.js';
 import { twilioNotifier } from './channels/twilio.js';
 import { webhookNotifier } from './channels/webhook.js';
+import { noneNotifier } from './channels/none.js';
 import type { Notifier } from './notifier.js';
 import type { AlertNotification } from './types.js';
 
@@ -18,6 +19,7 @@ export const NOTIFIERS: NotifierRegistry = {
   chatwork: chatworkNotifier,
   twilio: twilioNotifier,
   ticket: ticketNotifier,
+  none: noneNotifier,
 };
 
 export function notifierFor(spec: ChannelSpec, registry: NotifierRegistry = NOTIFIERS): Notifier {
