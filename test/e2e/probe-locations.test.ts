@@ -175,7 +175,14 @@ ${spec(2)}
   it('runs each check from both probes and keeps results per location', async () => {
     await waitFor({ 'any-of-2': 'ok', 'all-of-2': 'ok' });
     for (const loc of ['tokyo', 'osaka']) {
-      const rows = await api<{ results: { location: string; status: string; message: string }[] }>(`/api/v1/checks/all-of-2/results?location=${loc}&limit=5`);
+      // The state changes when a result is accepted; the result history is written by the
+      // batching writer a moment later, so wait for it.
+      type Rows = { results: { location: string; status: string; message: string }[] };
+      let rows: Rows = { results: [] };
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+        rows = await api<Rows>(`/api/v1/checks/all-of-2/results?location=${loc}&limit=5`);
+        if (rows.results.length > 0) break;
+      }
       expect(rows.results.length).toBeGreaterThan(0);
       expect(rows.results.every((x) => x.location === loc && x.status === 'ok')).toBe(true);
     }
