@@ -6,7 +6,7 @@
  * empty string and regexes are anchored RE2.
  */
 import type { LabelMatcher, Labels, MatchOp } from '../core/labels.js';
-import { compileAnchored } from './re2.js';
+import { compileAnchoredRegex, matcherPredicate } from '../query/promql/labels.js';
 
 export type { LabelMatcher, MatchOp };
 
@@ -74,7 +74,7 @@ export function parseMatchers(input: string): LabelMatcher[] {
     const op = m[2] as MatchOp;
     if (op === '=~' || op === '!~') {
       try {
-        compileAnchored(value);
+        compileAnchoredRegex(value);
       } catch (err) {
         throw new MatcherSyntaxError(`matcher ${term.trim()}: invalid regular expression: ${(err as Error).message}`);
       }
@@ -107,22 +107,8 @@ export type LabelPredicate = (labels: Labels) => boolean;
 
 /** Compiles matchers once (regexes included) into a predicate over label sets. */
 export function compileMatchers(ms: readonly LabelMatcher[]): LabelPredicate {
-  const preds = ms.map((m): LabelPredicate => {
-    switch (m.op) {
-      case '=':
-        return (l) => (l[m.name] ?? '') === m.value;
-      case '!=':
-        return (l) => (l[m.name] ?? '') !== m.value;
-      case '=~': {
-        const re = compileAnchored(m.value);
-        return (l) => re.test(l[m.name] ?? '');
-      }
-      case '!~': {
-        const re = compileAnchored(m.value);
-        return (l) => !re.test(l[m.name] ?? '');
-      }
-    }
-  });
+  // The same Go-RE2 translation and anchoring as PromQL selectors (Alertmanager's matchers are RE2 too).
+  const preds: LabelPredicate[] = ms.map(matcherPredicate);
   return (l) => preds.every((p) => p(l));
 }
 

@@ -13,6 +13,5 @@ export { AlertTemplate, checkTemplate, expandAlertTemplate, TemplateSyntaxError,
 export { parseMatchers, parseMatcherList, compileMatchers, checkMatchers, formatMatcher, formatMatchers, MatcherSyntaxError, type LabelPredicate, type LabelMatcher, type MatchOp } from './alert-matchers.js';
 export { fingerprintLabels, labelsKey } from './fingerprint.js';
 export { formatGoFloat, formatGoG } from './go-format.js';
-export { compileAnchored } from './re2.js';
 export { systemClock, FakeClock, settle, type Clock, type TimerHandle } from '../lib/clock.js';
 export { benchRuleEvaluation, type RuleBenchOptions, type RuleBenchResult } from './bench.js';

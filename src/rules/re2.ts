@@ -21,9 +21,3 @@ export function re2ReplacementToJs(repl: string): string {
     return /^\d+$/.test(id) ? `$${id}` : `$<${id}>`;
   });
 }
-
-/** An anchored matcher as Prometheus and Alertmanager evaluate `=~` / `!~`. */
-export function compileAnchored(pattern: string): RegExp {
-  const [p, flags] = re2ToJs(pattern, '');
-  return new RegExp(`^(?:${p})$`, flags);
-}
