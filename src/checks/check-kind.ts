@@ -51,6 +51,7 @@ export interface CommonCheckSpec {
   locations?: string[] | undefined;
   minFailingLocations?: number | undefined;
   disabled: boolean;
+  watch?: 'none' | 'connection' | undefined;
 }
 
 /** Cross-field rules the schemas cannot state: the timeout must leave room before the next run. */

@@ -1,5 +1,5 @@
 import type { CheckResult } from '../core/check-result.js';
-import type { CheckRunContext, CheckType } from '../sources/checks/check-type.js';
+import type { CheckRunContext, CheckType, WatchTarget } from '../sources/checks/check-type.js';
 import type { CommonCheckSpec } from './check-kind.js';
 
 /**
@@ -11,6 +11,8 @@ export interface CheckRunner {
   run(name: string, spec: CommonCheckSpec, cx: CheckRunContext): Promise<CheckResult>;
   /** The host the check talks to: per-host concurrency limit and evidence capture. */
   targetHost(spec: CommonCheckSpec): string | undefined;
+  /** The TCP endpoint `watch: connection` holds a connection to, when the type has one. */
+  watchTarget?(spec: CommonCheckSpec): WatchTarget | undefined;
 }
 
 export function runnerFor<S extends { type: string }>(t: CheckType<S>): CheckRunner {
@@ -19,5 +21,6 @@ export function runnerFor<S extends { type: string }>(t: CheckType<S>): CheckRun
     // The spec was parsed by the Check kind's union on `type`, so it is this type's spec.
     run: (_name, spec, cx) => t.run(spec as unknown as S, cx),
     targetHost: (spec) => t.targetHost(spec as unknown as S),
+    ...(t.watchTarget ? { watchTarget: (spec: CommonCheckSpec) => t.watchTarget!(spec as unknown as S) } : {}),
   };
 }

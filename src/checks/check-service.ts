@@ -16,6 +16,7 @@ import { LocationBook, SILENT_AFTER_INTERVALS, silentMessage, silentState, type 
 import { checkTimings } from './check-kind.js';
 import { resultSamples } from './result-samples.js';
 import { ResultWriter } from './result-writer.js';
+import { NetConnectionWatcher } from './connection-watch.js';
 import { CheckScheduler, type CompletedRun, type ResultVerdict, type SchedulerMetrics } from './scheduler.js';
 import {
   applyResult,
@@ -71,6 +72,8 @@ export interface LastRun {
   message: string;
   startedAt: number;
   durationMs: number;
+  /** Why the run happened, when not its schedule: "manual" (run now) or "watch" (its watched connection was lost). */
+  trigger?: 'manual' | 'watch';
 }
 
 /** What the API and `kansoku status` show for a check. */
@@ -185,6 +188,7 @@ export class CheckService {
       ...(opts.hardDeadlineGraceMs !== undefined ? { hardDeadlineGraceMs: opts.hardDeadlineGraceMs } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
+      watcher: new NetConnectionWatcher(opts.logger ? { logger: opts.logger } : {}),
       onResult: (run) => this.#onResult(run),
     });
   }
@@ -523,7 +527,7 @@ export class CheckService {
     }
     const outcome = applyResult(prev, { status: result.status, at: result.startedAt }, run.spec.attempts, this.opts.flap ?? DEFAULT_FLAP_THRESHOLDS);
     t.state = outcome.state;
-    t.lastRun = { status: result.status, message: result.message, startedAt: result.startedAt, durationMs: result.durationMs };
+    t.lastRun = { status: result.status, message: result.message, startedAt: result.startedAt, durationMs: result.durationMs, ...(run.trigger !== 'schedule' ? { trigger: run.trigger } : {}) };
     const row = this.#row(run.name, this.#location, result, { ...evidence, state: persistedState(outcome.state) }, randomUUID());
     this.#writer.add(row, resultSamples(run.name, this.#location, { ...result, evidence }));
 

@@ -183,3 +183,65 @@ describe('check scheduler', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('check scheduler: watch: connection', () => {
+  class FakeWatcher {
+    readonly watched = new Map<string, { target: { host: string; port: number }; onLost: (reason: string) => void }>();
+    stopped = false;
+    watch(key: string, target: { host: string; port: number }, onLost: (reason: string) => void): void {
+      this.watched.set(key, { target, onLost });
+    }
+    unwatch(key: string): void {
+      this.watched.delete(key);
+    }
+    stop(): void {
+      this.stopped = true;
+    }
+  }
+
+  function setupWatched() {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1));
+    const probe = new FakeProbe(clock);
+    const watcher = new FakeWatcher();
+    const completed: CompletedRun[] = [];
+    const scheduler = new CheckScheduler({ runners: new Map([['fake', probe]]), clock, watcher, onResult: (r) => void completed.push(r) });
+    return { clock, probe, watcher, scheduler, completed };
+  }
+
+  it('watches only checks that ask for it, and follows spec changes and removal', async () => {
+    const { watcher, scheduler } = setupWatched();
+    scheduler.upsert('plain', fakeSpec({ host: 'a.example' }));
+    scheduler.upsert('watched', { ...fakeSpec({ host: 'b.example' }), watch: 'connection' });
+    expect([...watcher.watched.keys()]).toEqual(['watched']);
+    expect(watcher.watched.get('watched')!.target).toEqual({ host: 'b.example', port: 80 });
+    scheduler.upsert('watched', { ...fakeSpec({ host: 'b.example' }), watch: 'none' });
+    expect(watcher.watched.size).toBe(0);
+    scheduler.upsert('watched', { ...fakeSpec({ host: 'b.example' }), watch: 'connection' });
+    scheduler.remove('watched');
+    expect(watcher.watched.size).toBe(0);
+    await scheduler.stop();
+    expect(watcher.stopped).toBe(true);
+  });
+
+  it('runs a watched check at once when its connection is lost, then keeps its phase', async () => {
+    const { clock, probe, watcher, scheduler, completed } = setupWatched();
+    scheduler.upsert('web', { ...fakeSpec({ host: 'b.example', interval: '60s', timeout: '5s' }), watch: 'connection' });
+    scheduler.start();
+    const phase = phaseOffsetMs('web', 60_000);
+    await clock.advance(phase + 1000);
+    expect(probe.startsOf('web')).toHaveLength(1);
+    const lostAt = clock.now() + 20_000;
+    await clock.advance(20_000);
+    watcher.watched.get('web')!.onLost('refused');
+    await clock.advance(100);
+    const starts = probe.startsOf('web');
+    expect(starts).toHaveLength(2);
+    expect(starts[1]).toBe(lostAt);
+    expect(completed[1]!.trigger).toBe('watch');
+    await clock.advance(60_000);
+    const later = probe.startsOf('web');
+    expect(later).toHaveLength(3);
+    expect(later[2]! % 60_000).toBe(phase % 60_000);
+    await scheduler.stop();
+  });
+});

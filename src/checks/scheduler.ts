@@ -7,8 +7,10 @@ import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import { ConcurrencyGate, DEFAULT_LIMITS, type ConcurrencyLimits, type SlotKey } from './concurrency.js';
 import { DueQueue } from './due-queue.js';
 import { nextSlotMs, phaseOffsetMs } from './spread.js';
+import type { TargetWatcher } from './connection-watch.js';
 
-export type RunTrigger = 'schedule' | 'manual';
+/** schedule: its interval came; manual: someone asked; watch: its watched connection was lost (`watch: connection`). */
+export type RunTrigger = 'schedule' | 'manual' | 'watch';
 
 export interface CompletedRun {
   name: string;
@@ -45,6 +47,8 @@ export interface SchedulerOptions {
   hardDeadlineGraceMs?: number;
   metrics?: SchedulerMetrics;
   logger?: Logger;
+  /** Holds connections for checks with `watch: connection`; without one that setting is ignored. */
+  watcher?: TargetWatcher;
 }
 
 interface Entry {
@@ -107,6 +111,7 @@ export class CheckScheduler {
     const specKey = JSON.stringify(spec);
     const existing = this.#entries.get(name);
     if (existing && existing.specKey === specKey) return;
+    this.#syncWatch(name, spec, runner);
     const { intervalMs, timeoutMs, retryMs } = checkTimings(spec);
     const fields = {
       spec,
@@ -133,6 +138,7 @@ export class CheckScheduler {
     const e = this.#entries.get(name);
     if (!e) return;
     this.#entries.delete(name);
+    this.opts.watcher?.unwatch(name);
     e.removed = true;
     e.due = null;
     if (e.queued) {
@@ -170,22 +176,38 @@ export class CheckScheduler {
    * Runs a check now, ahead of the ones waiting (still within the limits), and resolves with its
    * result; joins the run in flight when there is one. Undefined for an unknown check.
    */
-  runNow(name: string): Promise<CheckResult> | undefined {
+  runNow(name: string, trigger: Exclude<RunTrigger, 'schedule'> = 'manual'): Promise<CheckResult> | undefined {
     const e = this.#entries.get(name);
     if (!e || this.#stopping) return undefined;
     const done = new Promise<CheckResult>((resolve) => e.waiters.push(resolve));
     if (!e.running && !e.queued) {
       e.due = null;
-      e.queued = { scheduledAt: this.#clock.now(), trigger: 'manual' };
+      e.queued = { scheduledAt: this.#clock.now(), trigger };
       this.#ready.unshift(e);
       this.#pump();
     }
     return done;
   }
 
+  #syncWatch(name: string, spec: CommonCheckSpec, runner: CheckRunner): void {
+    const watcher = this.opts.watcher;
+    if (!watcher) return;
+    const target = spec.watch === 'connection' ? runner.watchTarget?.(spec) : undefined;
+    if (!target) {
+      watcher.unwatch(name);
+      return;
+    }
+    watcher.watch(name, target, (reason) => {
+      if (!this.#started || this.#stopping) return;
+      this.opts.logger?.info({ check: name, reason }, 'running the check early: its watched connection was lost');
+      void this.runNow(name, 'watch');
+    });
+  }
+
   /** Cancels runs in flight and waits for them (each bounded by its hard deadline). */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.opts.watcher?.stop();
     if (this.#timer) this.#clock.clearTimer(this.#timer);
     this.#timer = null;
     this.#ready.length = 0;

@@ -83,7 +83,7 @@ export function checkStateJson(s: CheckStateView) {
     flapping: s.flapping,
     flapPercent: s.flapPercent,
     message: s.message,
-    lastRun: s.lastRun ? { status: s.lastRun.status, message: s.lastRun.message, startedAt: iso(s.lastRun.startedAt), durationMs: s.lastRun.durationMs } : null,
+    lastRun: s.lastRun ? { status: s.lastRun.status, message: s.lastRun.message, startedAt: iso(s.lastRun.startedAt), durationMs: s.lastRun.durationMs, ...(s.lastRun.trigger ? { trigger: s.lastRun.trigger } : {}) } : null,
     nextRun: iso(s.nextRun),
     // Per-location states when the check runs from probe locations (null when only on the server).
     distribution: locationStatesJson(s),

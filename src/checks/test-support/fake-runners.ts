@@ -28,6 +28,11 @@ export class FakeProbe implements CheckRunner {
     return (spec as { host?: string }).host;
   }
 
+  watchTarget(spec: CommonCheckSpec): { host: string; port: number } | undefined {
+    const host = (spec as { host?: string }).host;
+    return host ? { host, port: 80 } : undefined;
+  }
+
   run(name: string, _spec: CommonCheckSpec, cx: CheckRunContext): Promise<CheckResult> {
     const b = this.behaviour.get(name) ?? {};
     const run: FakeRun = { name, startedAt: this.clock.now() };

@@ -19,6 +19,12 @@ export const checkCommonFields = {
   minFailingLocations: z.number().int().min(1).optional().describe('bad when at least this many locations fail (k of n); default all'),
   runbook: z.string().optional().describe('name of the Runbook object, or a URL, that says what to do when this check fails'),
   disabled: z.boolean().default(false).describe('keep the check but do not run it'),
+  watch: z
+    .enum(['none', 'connection'])
+    .optional()
+    .describe(
+      'connection: between runs, hold one idle TCP connection to the target (http, tcp, mysql, postgres, redis) and run the check at once when the target closes it and refuses a new one, instead of waiting for the next interval; default none',
+    ),
 };
 
 export interface CheckRunContext {
@@ -41,4 +47,11 @@ export interface CheckType<S extends { type: string }> {
   run(spec: S, cx: CheckRunContext): Promise<CheckResult>;
   /** The host the check talks to (per-host concurrency limits, evidence capture); undefined when none. */
   targetHost(spec: S): string | undefined;
+  /** The TCP endpoint that `watch: connection` holds a connection to; absent for types without one. */
+  watchTarget?(spec: S): WatchTarget | undefined;
+}
+
+export interface WatchTarget {
+  host: string;
+  port: number;
 }

@@ -23,4 +23,5 @@ export const redisCheck: CheckType<RedisCheckSpec> = {
   specSchema: redisCheckSpecSchema,
   run: runRedisCheck,
   targetHost: (spec) => spec.host,
+  watchTarget: (spec) => ({ host: spec.host, port: spec.port }),
 };

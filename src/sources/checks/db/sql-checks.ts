@@ -25,6 +25,7 @@ export const mysqlCheck: CheckType<MysqlCheckSpec> = {
   specSchema: mysqlCheckSpecSchema,
   run: (spec, cx) => runMysqlCheck(spec, cx),
   targetHost: (spec) => spec.host,
+  watchTarget: (spec) => (spec.host.startsWith('/') ? undefined : { host: spec.host, port: spec.port }),
 };
 
 export const postgresCheck: CheckType<PostgresCheckSpec> = {
@@ -32,4 +33,5 @@ export const postgresCheck: CheckType<PostgresCheckSpec> = {
   specSchema: postgresCheckSpecSchema,
   run: runPostgresCheck,
   targetHost: (spec) => spec.host,
+  watchTarget: (spec) => (spec.host.startsWith('/') ? undefined : { host: spec.host, port: spec.port }),
 };

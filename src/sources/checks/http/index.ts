@@ -15,6 +15,14 @@ export const httpCheck: CheckType<HttpCheckSpec> = {
       return undefined;
     }
   },
+  watchTarget: (spec) => {
+    try {
+      const url = new URL(spec.url);
+      return { host: bareHost(url), port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
+    } catch {
+      return undefined;
+    }
+  },
 };
 
 export { httpCheckSpecSchema, HTTP_METHODS, type HttpCheckSpec, type HttpExpect, type JsonAssertion, type HeaderAssertion } from './config.js';

@@ -11,6 +11,7 @@ export const tcpCheck: CheckType<TcpCheckSpec> = {
   specSchema: tcpCheckSpecSchema,
   run: runTcpCheck,
   targetHost: (spec) => spec.host,
+  watchTarget: (spec) => ({ host: spec.host, port: spec.port }),
 };
 
 export { tcpCheckSpecSchema, regexSourceSchema, type TcpCheckSpec } from './config.js';
