@@ -120,23 +120,23 @@ export class PromqlEngine {
       return { ...finishInstant(v, start), ...annotated() } as QueryResult;
     }
 
-    const series = new Map<string, RangeSeriesResult>();
+    const out = new RangeResultBuilder();
+    const scalarLabels: Labels = {};
     for (let t = start; t <= end; t += step) {
       ev.beginStep();
       const v = ev.eval(expr, t);
       if (v.kind === 'scalar') {
-        addPoint(series, {}, t, v.v);
+        out.add(scalarLabels, false, t, v.v);
         ev.resultSamples++;
         continue;
       }
       if (v.kind !== 'vector') throw new PromqlEvalError(`range query expression evaluated to ${v.kind}`);
-      for (const s of finalizeSamples(v.samples)) {
-        addPoint(series, s.labels, t, s.value);
-      }
+      out.beginStep(v.samples.length);
+      for (const s of v.samples) out.add(s.labels, s.dropName, t, s.value);
       ev.resultSamples += v.samples.length;
       if (ev.resultSamples > this.opts.maxSamples) throw new TooManySamplesError();
     }
-    const result = [...series.values()].sort((a, b) => compareLabels(a.metric, b.metric));
+    const result = [...out.series.values()].sort((a, b) => compareLabels(a.metric, b.metric));
     return { resultType: 'matrix', result, ...annotated() };
   }
 
@@ -154,13 +154,21 @@ export class PromqlEngine {
       }
       const series: LoadedSeries[] = [];
       for (const s of raw) {
-        loaded += s.samples.length;
+        const samples = s.samples;
+        const n = samples.length;
+        loaded += n;
         if (loaded > this.opts.maxSamplesLoaded) throw new TooManySamplesError();
-        const stale = new Uint8Array(s.samples.length);
-        s.samples.forEach((p, i) => {
-          if (isStaleNaN(p.v)) stale[i] = 1;
-        });
-        series.push({ labels: s.labels, t: s.samples.map((p) => p.t), v: s.samples.map((p) => p.v), stale });
+        // Columns once per query; every step then works on index windows over them.
+        const t = new Float64Array(n);
+        const v = new Float64Array(n);
+        let stale: Uint8Array | undefined;
+        for (let i = 0; i < n; i++) {
+          const p = samples[i]!;
+          t[i] = p.t;
+          v[i] = p.v;
+          if (p.v !== p.v && isStaleNaN(p.v)) (stale ??= new Uint8Array(n))[i] = 1;
+        }
+        series.push({ labels: s.labels, t, v, stale, loHint: 0, hiHint: 0 });
       }
       data.set(vs, series);
     }
@@ -184,15 +192,37 @@ function finalizeSamples(samples: Sample[]): Sample[] {
   return out;
 }
 
-function addPoint(series: Map<string, RangeSeriesResult>, labels: Labels, t: number, v: number): void {
-  const k = labelsKey(labels);
-  let s = series.get(k);
-  if (!s) {
-    s = { metric: labels, values: [] };
-    series.set(k, s);
+/**
+ * Collects a range query's output series. Output label sets are usually the same objects at
+ * every step (they come from storage or from an aggregation's group table), so the final label
+ * set (delayed `__name__` removal) and its key are computed once per object, not per point.
+ */
+class RangeResultBuilder {
+  readonly series = new Map<string, RangeSeriesResult>();
+  private readonly byObject = [new Map<Labels, RangeSeriesResult>(), new Map<Labels, RangeSeriesResult>()] as const;
+
+  /** Keeps the identity caches bounded when an expression makes new label objects at every step. */
+  beginStep(n: number): void {
+    for (const m of this.byObject) if (m.size > 4 * (this.series.size + n) + 1024) m.clear();
   }
-  if (s.values.length > 0 && s.values[s.values.length - 1]!.t === t) throw new PromqlEvalError(DUPLICATE_LABELSET);
-  s.values.push({ t, v });
+
+  add(labels: Labels, dropName: boolean, t: number, v: number): void {
+    const cache = this.byObject[dropName ? 1 : 0];
+    let s = cache.get(labels);
+    if (!s) {
+      const final = dropName ? dropMetricName(labels) : labels;
+      const k = labelsKey(final);
+      s = this.series.get(k);
+      if (!s) {
+        s = { metric: final, values: [] };
+        this.series.set(k, s);
+      }
+      cache.set(labels, s);
+    }
+    // Two samples of one step with the same final label set: the step's last point is already at t.
+    if (s.values.length > 0 && s.values[s.values.length - 1]!.t === t) throw new PromqlEvalError(DUPLICATE_LABELSET);
+    s.values.push({ t, v });
+  }
 }
 
 function finishInstant(v: EvalValue, t: number): Omit<QueryResult, 'warnings' | 'infos'> {
@@ -209,18 +239,20 @@ function finishInstant(v: EvalValue, t: number): Omit<QueryResult, 'warnings' | 
     case 'matrix': {
       const series = new Map<string, RangeSeriesResult>();
       for (const s of v.series) {
-        if (s.points.length === 0) continue;
+        if (s.hi <= s.lo) continue;
+        const points: { t: number; v: number }[] = [];
+        for (let i = s.lo; i < s.hi; i++) points.push({ t: s.t[i]!, v: s.v[i]! });
         const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
         const k = labelsKey(labels);
         const existing = series.get(k);
         if (existing) {
-          const merged = [...existing.values, ...s.points].sort((a, b) => a.t - b.t);
+          const merged = [...existing.values, ...points].sort((a, b) => a.t - b.t);
           for (let i = 1; i < merged.length; i++) {
             if (merged[i]!.t === merged[i - 1]!.t) throw new PromqlEvalError(DUPLICATE_LABELSET);
           }
           existing.values = merged;
         } else {
-          series.set(k, { metric: labels, values: s.points.map((p) => ({ t: p.t, v: p.v })) });
+          series.set(k, { metric: labels, values: points });
         }
       }
       return { resultType: 'matrix', result: [...series.values()].sort((a, b) => compareLabels(a.metric, b.metric)) };

@@ -50,6 +50,100 @@ function partition(samples: Sample[], grouping: string[], without: boolean): Gro
   return order;
 }
 
+/** One output group of an aggregation node, kept across the steps of a query. */
+interface GroupSlot {
+  labels: Labels;
+  /** Step stamp of the last step that touched the group; the fields below belong to that step. */
+  stamp: number;
+  samples: Sample[];
+  values: number[];
+  dropName: boolean;
+  sum: number;
+  c: number;
+}
+
+/**
+ * Grouping state of one aggregation node for a whole query. Input label sets are usually the
+ * same objects at every step, so the grouping key is computed once per series (identity map)
+ * and the group's output labels object is built once per group (which in turn keeps the next
+ * node's caches hitting).
+ */
+interface GroupTable {
+  sorted: string[];
+  byKey: Map<string, GroupSlot>;
+  byLabels: Map<Labels, GroupSlot>;
+  /**
+   * The previous step's input, by position: a range query's input usually lists the same
+   * label-set objects in the same order at every step, and comparing one pointer is much
+   * cheaper than a Map lookup per series per step.
+   */
+  posLabels: Labels[];
+  posSlot: GroupSlot[];
+  stamp: number;
+}
+
+function groupTable(ev: Evaluator, e: AggregateExpr): GroupTable {
+  let g = ev.nodeState.get(e) as GroupTable | undefined;
+  if (!g) {
+    g = { sorted: [...e.grouping].sort(), byKey: new Map(), byLabels: new Map(), posLabels: [], posSlot: [], stamp: 0 };
+    ev.nodeState.set(e, g);
+  }
+  return g;
+}
+
+/** Groups `input` (in first-appearance order, as Prometheus does) with per-step slots. */
+function partitionCached(table: GroupTable, e: AggregateExpr, input: Sample[], collect: 'samples' | 'values' | 'sum'): GroupSlot[] {
+  const stamp = ++table.stamp;
+  // Label sets made anew at every step (e.g. by a binary operator) would only grow the identity map.
+  if (table.byLabels.size > 4 * input.length + 1024) table.byLabels.clear();
+  const order: GroupSlot[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const s = input[i]!;
+    let g: GroupSlot | undefined;
+    if (table.posLabels[i] === s.labels) {
+      g = table.posSlot[i]!;
+    } else {
+      g = table.byLabels.get(s.labels);
+      if (!g) {
+        const k = groupKey(s.labels, table.sorted, e.without);
+        g = table.byKey.get(k);
+        if (!g) {
+          g = { labels: groupingLabels(s.labels, e.grouping, e.without), stamp: 0, samples: [], values: [], dropName: false, sum: 0, c: 0 };
+          table.byKey.set(k, g);
+        }
+        table.byLabels.set(s.labels, g);
+      }
+      table.posLabels[i] = s.labels;
+      table.posSlot[i] = g;
+    }
+    if (g.stamp !== stamp) {
+      g.stamp = stamp;
+      g.samples = [];
+      g.values.length = 0;
+      g.dropName = false;
+      g.sum = 0;
+      g.c = 0;
+      order.push(g);
+    }
+    if (s.dropName) g.dropName = true;
+    if (collect === 'sum') {
+      // Kahan–Neumaier as kahanInc, inlined: this runs once per input series per step.
+      const inc = s.value;
+      const sum = g.sum;
+      const t = sum + inc;
+      if (t === Infinity || t === -Infinity) g.c = 0;
+      else if (Math.abs(sum) >= Math.abs(inc)) g.c += sum - t + inc;
+      else g.c += inc - t + sum;
+      g.sum = t;
+    } else if (collect === 'values') {
+      g.values.push(s.value);
+    } else {
+      g.samples.push(s);
+    }
+  }
+  return order;
+}
+
 export function evalAggregate(ev: Evaluator, e: AggregateExpr, t: number): EvalValue {
   let param: number | undefined;
   let label: string | undefined;
@@ -83,10 +177,16 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr, t: number): EvalV
     if (Number.isNaN(q) || q < 0 || q > 1) ev.annos.warn(`quantile value should be between 0 and 1, got ${formatGoFloat(q)}`);
   }
 
+  const table = groupTable(ev, e);
   const out: Sample[] = [];
-  for (const g of partition(input, e.grouping, e.without)) {
-    const vals = g.samples.map((s) => s.value);
-    out.push({ labels: g.labels, value: aggregateValues(e.op, vals, param), dropName: g.dropName });
+  if (e.op === 'sum') {
+    for (const g of partitionCached(table, e, input, 'sum')) {
+      out.push({ labels: g.labels, value: Number.isFinite(g.sum) ? g.sum + g.c : g.sum, dropName: g.dropName });
+    }
+    return { kind: 'vector', samples: out };
+  }
+  for (const g of partitionCached(table, e, input, 'values')) {
+    out.push({ labels: g.labels, value: aggregateValues(e.op, g.values, param), dropName: g.dropName });
   }
   return { kind: 'vector', samples: out };
 }
@@ -188,22 +288,48 @@ function selectK(ev: Evaluator, e: AggregateExpr, input: Sample[], param: number
   const k = Math.min(Math.trunc(param), input.length);
   if (k < 1) return [];
   const out: Sample[] = [];
-  for (const g of partition(input, e.grouping, e.without)) {
+  for (const g of partitionCached(groupTable(ev, e), e, input, 'samples')) {
     if (e.op === 'limitk') {
-      out.push(...g.samples.slice(0, k));
+      for (let i = 0; i < k && i < g.samples.length; i++) out.push(g.samples[i]!);
       continue;
     }
-    const top = e.op === 'topk';
-    // NaN sorts last for both directions, matching Prometheus's heaps.
-    const ranked = [...g.samples].sort((a, b) => {
-      const an = Number.isNaN(a.value);
-      const bn = Number.isNaN(b.value);
-      if (an || bn) return an === bn ? 0 : an ? 1 : -1;
-      return top ? b.value - a.value : a.value - b.value;
-    });
-    out.push(...ranked.slice(0, k));
+    const ranked = topK(g.samples, k, e.op === 'topk');
+    for (const s of ranked) out.push(s);
   }
   return out;
+}
+
+/** a ranks before b: larger (topk) or smaller (bottomk) first; NaN last for both, as Prometheus's heaps. */
+function ranksBefore(a: number, b: number, top: boolean): boolean {
+  if (Number.isNaN(a)) return false;
+  if (Number.isNaN(b)) return true;
+  return top ? a > b : a < b;
+}
+
+/**
+ * The first k of `samples` in the order of a stable sort by rank, without sorting them all:
+ * a sorted buffer of at most k entries, where a newcomer goes after the entries it does not
+ * rank before (so ties keep input order). O(n) for the usual small k and a vector that is not
+ * adversarially ordered; large k falls back to a sort.
+ */
+function topK(samples: Sample[], k: number, top: boolean): Sample[] {
+  if (k > 64 && k * 8 > samples.length) {
+    const ranked = [...samples].sort((a, b) => (ranksBefore(a.value, b.value, top) ? -1 : ranksBefore(b.value, a.value, top) ? 1 : 0));
+    return ranked.slice(0, k);
+  }
+  const best: Sample[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    if (best.length === k && !ranksBefore(s.value, best[k - 1]!.value, top)) continue;
+    let j = best.length < k ? best.length : k - 1;
+    // Shift worse entries down; an equal entry stays ahead of the newcomer.
+    while (j > 0 && ranksBefore(s.value, best[j - 1]!.value, top)) {
+      if (j < k) best[j] = best[j - 1]!;
+      j--;
+    }
+    best[j] = s;
+  }
+  return best;
 }
 
 /** Deterministic per-series sampling for limit_ratio, keyed on the label set. */

@@ -6,14 +6,28 @@ import { evalBinary } from './binary.js';
 import { evalCall } from '../functions/call.js';
 import { resolveAt } from './preload.js';
 import { labelsKey } from '../labels.js';
-import { Annotations, type EvalValue, type Point, type RangeSeries, type Sample } from './values.js';
+import { Annotations, type EvalValue, type RangeSeries, type Sample } from './values.js';
 
-/** A series as loaded from storage for one selector; stale markers are flagged. */
+/** A series as loaded from storage for one selector, as columns; stale markers are flagged. */
 export interface LoadedSeries {
   labels: Labels;
-  t: number[];
-  v: number[];
-  stale: Uint8Array;
+  t: Float64Array;
+  v: Float64Array;
+  /** Stale flags, or undefined when the series has no stale marker (the common case). */
+  stale: Uint8Array | undefined;
+  /** For range selectors of a series with stale markers: the columns without them, built on first use. */
+  rangeCols?: { t: Float64Array; v: Float64Array } | undefined;
+  /**
+   * Search hints: where the previous step's window started and ended. A range query moves the
+   * window forward by one step, so the next bounds are usually a few samples further on.
+   */
+  loHint: number;
+  hiHint: number;
+  /**
+   * The range-vector element of this series, reused at every step (only lo/hi change): a
+   * matrix selector's result is consumed by its caller before the next step is evaluated.
+   */
+  window?: RangeSeries | undefined;
 }
 
 export interface EvaluatorParams {
@@ -31,6 +45,14 @@ export interface EvaluatorParams {
 export class Evaluator {
   readonly annos = new Annotations();
   private readonly subqueryCache = new Map<SubqueryExpr, Map<number, EvalValue>>();
+  /**
+   * State kept by an AST node across the steps of one query (grouping tables of aggregations,
+   * bucket tables of histogram_quantile), so per-series work such as computing a grouping key
+   * happens once per series and not once per series per step.
+   */
+  readonly nodeState = new Map<Expr, unknown>();
+  /** labelsKey() per label-set object; label sets coming from storage are the same objects at every step. */
+  private readonly keyCache = new WeakMap<Labels, string>();
   /** Samples held by the step currently being evaluated (the Prometheus max-samples guard). */
   private stepSamples = 0;
   /** Samples already committed to the query result. */
@@ -106,14 +128,27 @@ export class Evaluator {
     return (at ? resolveAt(at, this.p) : t) - offsetMs;
   }
 
+  /** Cached labelsKey() of a label set. */
+  labelsKey(labels: Labels): string {
+    let k = this.keyCache.get(labels);
+    if (k === undefined) {
+      k = labelsKey(labels);
+      this.keyCache.set(labels, k);
+    }
+    return k;
+  }
+
   selectVector(vs: VectorSelector, t: number): Sample[] {
     const ref = this.refTime(vs.at, vs.offsetMs, t);
+    const lookbackStart = ref - this.p.lookbackMs;
     const out: Sample[] = [];
     for (const s of this.p.data.get(vs) ?? []) {
-      const i = lastIndexAtOrBefore(s.t, ref);
+      const after = firstAfter(s.t, ref, s.hiHint);
+      s.hiHint = after;
+      const i = after - 1;
       if (i < 0) continue;
       const st = s.t[i]!;
-      if (st <= ref - this.p.lookbackMs || s.stale[i]) continue;
+      if (st <= lookbackStart || (s.stale !== undefined && s.stale[i])) continue;
       out.push({ labels: s.labels, value: s.v[i]!, dropName: false, sampleT: st });
     }
     this.countSamples(out.length);
@@ -127,13 +162,18 @@ export class Evaluator {
     const out: RangeSeries[] = [];
     let n = 0;
     for (const s of this.p.data.get(vs) ?? []) {
-      const points: Point[] = [];
-      let i = lastIndexAtOrBefore(s.t, from) + 1;
-      for (; i < s.t.length && s.t[i]! <= ref; i++) {
-        if (!s.stale[i]) points.push({ t: s.t[i]!, v: s.v[i]! });
-      }
-      n += points.length;
-      out.push({ labels: s.labels, points, dropName: false });
+      const cols = s.stale === undefined ? s : (s.rangeCols ??= withoutStale(s));
+      // The window (from, ref] as indexes into the loaded columns: nothing is copied.
+      const lo = firstAfter(cols.t, from, s.loHint);
+      const hi = firstAfter(cols.t, ref, s.hiHint > lo ? s.hiHint : lo);
+      s.loHint = lo;
+      s.hiHint = hi;
+      n += hi - lo;
+      let w = s.window;
+      if (w === undefined || w.t !== cols.t) s.window = w = { labels: s.labels, t: cols.t, v: cols.v, lo, hi, dropName: false, resets: undefined };
+      w.lo = lo;
+      w.hi = hi;
+      out.push(w);
     }
     this.countSamples(n);
     return out;
@@ -148,8 +188,14 @@ export class Evaluator {
       cache = new Map();
       this.subqueryCache.set(sq, cache);
     }
-    const bySeries = new Map<string, RangeSeries>();
-    const order: RangeSeries[] = [];
+    interface Building {
+      labels: Labels;
+      t: number[];
+      v: number[];
+      dropName: boolean;
+    }
+    const bySeries = new Map<string, Building>();
+    const order: Building[] = [];
     let n = 0;
     for (let it = Math.floor(lowExclusive / step) * step + step; it <= ref; it += step) {
       let v = cache.get(it);
@@ -159,31 +205,50 @@ export class Evaluator {
       }
       if (v.kind !== 'vector') throw new PromqlEvalError('subquery is only allowed on instant vector');
       for (const s of v.samples) {
-        const key = labelsKey(s.labels);
+        const key = this.labelsKey(s.labels);
         let rs = bySeries.get(key);
         if (!rs) {
-          rs = { labels: s.labels, points: [], dropName: s.dropName };
+          rs = { labels: s.labels, t: [], v: [], dropName: s.dropName };
           bySeries.set(key, rs);
           order.push(rs);
         }
         if (s.dropName) rs.dropName = true;
-        rs.points.push({ t: it, v: s.value });
+        rs.t.push(it);
+        rs.v.push(s.value);
         n++;
       }
     }
     this.countSamples(n);
-    return order;
+    return order.map((b) => ({ labels: b.labels, t: Float64Array.from(b.t), v: Float64Array.from(b.v), lo: 0, hi: b.t.length, dropName: b.dropName, resets: null }));
   }
 }
 
-/** Index of the last element <= x, or -1. */
-export function lastIndexAtOrBefore(arr: number[], x: number): number {
+function withoutStale(s: LoadedSeries): { t: Float64Array; v: Float64Array } {
+  const keep: number[] = [];
+  for (let i = 0; i < s.t.length; i++) if (!s.stale![i]) keep.push(i);
+  return { t: Float64Array.from(keep, (i) => s.t[i]!), v: Float64Array.from(keep, (i) => s.v[i]!) };
+}
+
+/**
+ * Index of the first element > x in a sorted column. When `hint` is a valid lower bound
+ * (everything before it is <= x) the search starts there and scans a few elements first:
+ * between two steps of a range query a window edge usually moves by about one sample.
+ */
+export function firstAfter(arr: Float64Array, x: number, hint: number): number {
+  const n = arr.length;
   let lo = 0;
-  let hi = arr.length;
+  if (hint > 0 && hint <= n && arr[hint - 1]! <= x) {
+    lo = hint;
+    for (let k = 0; k < 8; k++) {
+      if (lo >= n || arr[lo]! > x) return lo;
+      lo++;
+    }
+  }
+  let hi = n;
   while (lo < hi) {
-    const mid = (lo + hi) >> 1;
+    const mid = (lo + hi) >>> 1;
     if (arr[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
-  return lo - 1;
+  return lo;
 }

@@ -13,16 +13,25 @@ export interface Sample {
   sampleT?: number;
 }
 
-export interface Point {
-  t: number;
-  v: number;
-}
-
-/** One series of a range vector (matrix selector or subquery) at one evaluation step. */
+/**
+ * One series of a range vector (matrix selector or subquery) at one evaluation step: the
+ * samples `[lo, hi)` of the columns `t`/`v`. A matrix selector points into the columns loaded
+ * once for the whole query instead of copying its window into point objects at every step,
+ * which was most of the cost (and garbage) of `rate(x[5m])` over thousands of series.
+ */
 export interface RangeSeries {
   labels: Labels;
-  points: Point[];
+  t: Float64Array;
+  v: Float64Array;
+  lo: number;
+  hi: number;
   dropName: boolean;
+  /**
+   * Prefix counts of counter resets over the whole columns (`resets[i]` = resets at or before
+   * i), built on first use by rate/increase for windows that move over the same columns at
+   * every step; null where the columns are built for one step only (subqueries).
+   */
+  resets?: Uint32Array | null | undefined;
 }
 
 export type EvalValue =

@@ -6,7 +6,7 @@ import type { EvalValue, RangeSeries, Sample } from '../eval/values.js';
 import type { Call, Expr } from '../parser/ast.js';
 import { FUNCTIONS } from '../parser/functions.js';
 import { compareLabels, METRIC_NAME } from '../labels.js';
-import { histogramFraction, histogramQuantile, histogramQuantiles } from './histogram.js';
+import { histogramFraction, histogramQuantile, histogramQuantiles, type BucketCache } from './histogram.js';
 import { labelJoin, labelReplace } from './label-functions.js';
 import { RANGE_FUNCTIONS } from './range.js';
 import { DATE_FUNCTIONS, SIMPLE_FUNCTIONS } from './simple.js';
@@ -14,6 +14,7 @@ import { naturalLess } from './natsort.js';
 
 const KEEPS_NAME = new Set(['last_over_time', 'first_over_time']);
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
+const SORTS = new Set(['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc']);
 
 function unwrapParens(e: Expr): Expr {
   return e.type === 'paren' ? unwrapParens(e.expr) : e;
@@ -54,7 +55,7 @@ export function evalCall(ev: Evaluator, e: Call, t: number): EvalValue {
   const matrixIdx = sig.argTypes.indexOf('matrix');
   if (matrixIdx >= 0) return evalRangeFunction(ev, e, t, matrixIdx);
 
-  if (['sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc'].includes(name) && ev.isRangeQuery) {
+  if (SORTS.has(name) && ev.isRangeQuery) {
     ev.annos.warn('sort is ineffective for range queries since results are always ordered by labels');
   }
 
@@ -146,7 +147,9 @@ export function evalCall(ev: Evaluator, e: Call, t: number): EvalValue {
     }
     case 'histogram_quantile': {
       const q = ev.evalScalar(e.args[0]!, t);
-      return vec(histogramQuantile(q, ev.evalVector(e.args[1]!, t), ev.annos));
+      let cache = ev.nodeState.get(e) as BucketCache | undefined;
+      if (!cache) ev.nodeState.set(e, (cache = new Map()));
+      return vec(histogramQuantile(q, ev.evalVector(e.args[1]!, t), ev.annos, cache));
     }
     case 'histogram_quantiles': {
       const label = evalString(ev, e.args[1]!, t);
@@ -228,20 +231,30 @@ function evalRangeFunction(ev: Evaluator, e: Call, t: number, matrixIdx: number)
   const matrixArg = unwrapParens(e.args[matrixIdx]!);
   const series: RangeSeries[] = ev.evalMatrix(matrixArg, t);
   if (name === 'absent_over_time') {
-    const present = series.some((s) => s.points.length > 0);
+    const present = series.some((s) => s.hi > s.lo);
     return vec(present ? [] : [{ labels: absentLabels(matrixArg), value: 1, dropName: true }]);
   }
   const fn = RANGE_FUNCTIONS[name];
   if (!fn) throw new PromqlEvalError(`function "${name}" is not supported`);
   const w = rangeWindow(ev, matrixArg, t);
   const ctx = { t, rangeStart: w.start, rangeEnd: w.end, rangeMs: w.rangeMs, args };
+  const keepsName = KEEPS_NAME.has(name);
+  // The counter-name check needs each series once per query, not once per step: remember the
+  // label sets already checked by position (a range query sees the same objects in the same order).
+  let checked: Labels[] | undefined;
+  if (name === 'rate' || name === 'increase') {
+    checked = ev.nodeState.get(e) as Labels[] | undefined;
+    if (!checked) ev.nodeState.set(e, (checked = []));
+  }
   const out: Sample[] = [];
-  for (const s of series) {
-    if (s.points.length === 0) continue;
-    const v = fn(s.points, ctx);
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
+    if (s.hi <= s.lo) continue;
+    const v = fn(s.t, s.v, s.lo, s.hi, ctx, s);
     if (v === undefined) continue;
-    out.push({ labels: s.labels, value: v, dropName: KEEPS_NAME.has(name) ? s.dropName : true });
-    if (name === 'rate' || name === 'increase') {
+    out.push({ labels: s.labels, value: v, dropName: keepsName ? s.dropName : true });
+    if (checked !== undefined && checked[i] !== s.labels) {
+      checked[i] = s.labels;
       const metric = s.labels[METRIC_NAME];
       if (metric && !COUNTER_SUFFIXES.some((suf) => metric.endsWith(suf))) {
         ev.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(metric)}`);

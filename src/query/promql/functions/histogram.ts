@@ -44,24 +44,48 @@ interface BucketGroup {
   buckets: Bucket[];
 }
 
+/** What one bucket series contributes, worked out once per label-set object. */
+interface BucketInfo {
+  upper: number | undefined;
+  /** The labels without `le`, and their key. */
+  rest: Labels;
+  key: string;
+}
+
+/**
+ * Per-node cache of BucketInfo across the steps of a query: parsing `le` and keying the labels
+ * without it is otherwise done for every bucket series at every step.
+ */
+export type BucketCache = Map<Labels, BucketInfo>;
+
+function bucketInfo(labels: Labels, cache: BucketCache | undefined): BucketInfo {
+  let info = cache?.get(labels);
+  if (!info) {
+    const rest: Labels = { ...labels };
+    delete rest.le;
+    info = { upper: parseLe(labels.le), rest, key: labelsKey(rest) };
+    cache?.set(labels, info);
+  }
+  return info;
+}
+
 /** Groups classic-histogram bucket samples by their labels without `le`. */
-function groupBuckets(vec: Sample[], annos: Annotations): BucketGroup[] {
+function groupBuckets(vec: Sample[], annos: Annotations, cache?: BucketCache): BucketGroup[] {
+  if (cache && cache.size > 4 * vec.length + 1024) cache.clear();
   const groups = new Map<string, BucketGroup>();
   for (const s of vec) {
-    const upper = parseLe(s.labels.le);
+    const info = bucketInfo(s.labels, cache);
+    const upper = info.upper;
     if (upper === undefined) {
       annos.warn(
         `bucket label "le" is missing or has a malformed value of ${JSON.stringify(s.labels.le ?? '')} for metric name ${JSON.stringify(s.labels[METRIC_NAME] ?? '')}`,
       );
       continue;
     }
-    const rest: Labels = { ...s.labels };
-    delete rest.le;
-    const key = labelsKey(rest);
-    let g = groups.get(key);
+    let g = groups.get(info.key);
     if (!g) {
-      g = { labels: rest, buckets: [] };
-      groups.set(key, g);
+      g = { labels: info.rest, buckets: [] };
+      groups.set(info.key, g);
     }
     g.buckets.push({ upper, count: s.value });
   }
@@ -154,10 +178,10 @@ function bucketFraction(lower: number, upper: number, raw: Bucket[]): number {
   return (upperRank - lowerRank) / count;
 }
 
-export function histogramQuantile(q: number, vec: Sample[], annos: Annotations): Sample[] {
+export function histogramQuantile(q: number, vec: Sample[], annos: Annotations, cache?: BucketCache): Sample[] {
   if (Number.isNaN(q) || q < 0 || q > 1) annos.warn(`quantile value should be between 0 and 1, got ${Number.isNaN(q) ? 'NaN' : String(q)}`);
   const out: Sample[] = [];
-  for (const g of groupBuckets(vec, annos)) {
+  for (const g of groupBuckets(vec, annos, cache)) {
     if (g.buckets.length === 0) continue;
     const { value, forced } = bucketQuantile(q, g.buckets);
     if (forced) {

@@ -28,21 +28,22 @@ export function floatCompare(a: number, b: number): number {
   return a - b;
 }
 
-/** Least-squares slope and intercept of (t - interceptTime in seconds, v), with Kahan sums. */
-export function linearRegression(points: { t: number; v: number }[], interceptTime: number): [number, number] {
+/** Least-squares slope and intercept of (t - interceptTime in seconds, v) over samples [lo, hi), with Kahan sums. */
+export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: number, interceptTime: number): [number, number] {
   let n = 0;
   let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
-  const initY = points[0]!.v;
+  const initY = vs[lo]!;
   let constY = true;
-  points.forEach((p, i) => {
-    if (constY && i > 0 && p.v !== initY) constY = false;
+  for (let i = lo; i < hi; i++) {
+    const v = vs[i]!;
+    if (constY && i > lo && v !== initY) constY = false;
     n += 1;
-    const x = (p.t - interceptTime) / 1e3;
+    const x = (ts[i]! - interceptTime) / 1e3;
     [sumX, cX] = kahanInc(x, sumX, cX);
-    [sumY, cY] = kahanInc(p.v, sumY, cY);
-    [sumXY, cXY] = kahanInc(x * p.v, sumXY, cXY);
+    [sumY, cY] = kahanInc(v, sumY, cY);
+    [sumXY, cXY] = kahanInc(x * v, sumXY, cXY);
     [sumX2, cX2] = kahanInc(x * x, sumX2, cX2);
-  });
+  }
   if (constY) {
     if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
     return [0, initY];
