@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../lib/clock.js';
 import type { ConcurrencyLimits } from '../checks/concurrency.js';
 import { MAX_RESULTS_PER_BATCH, type AssignedCheck, type ProbeResult } from '../checks/locations/protocol.js';
 import { CheckScheduler, type CompletedRun, type ResultVerdict } from '../checks/scheduler.js';
+import { NetConnectionWatcher } from '../checks/connection-watch.js';
 import type { CapturedEvidence } from '../sources/checks/evidence/index.js';
 import { ResultBuffer } from './result-buffer.js';
 import { ProbeServerClient, ProbeServerError } from './server-client.js';
@@ -69,6 +70,8 @@ export class ProbeAgent {
       clock: this.#clock,
       logger: opts.logger,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      // `watch: connection` works from probe locations too: the agent holds the connection from where it runs.
+      watcher: new NetConnectionWatcher({ logger: opts.logger }),
       onResult: (run) => this.#onResult(run),
     });
   }

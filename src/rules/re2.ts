@@ -1,17 +1,15 @@
+import { translateGoRegex } from '../query/promql/labels.js';
+
 /**
- * Go regular expressions (RE2) as JS RegExp arguments. The common syntax is the same; RE2's
- * leading flag groups (`(?i)`, `(?s)`) and `\z` / `\A` have no JS spelling and are translated.
+ * Go regular expressions (RE2) as JS RegExp arguments, through the PromQL engine's translation
+ * (flag groups anywhere, `(?P<name>`, `\Q…\E`, `\z`, POSIX classes), so a template's
+ * `reReplaceAll` reads a pattern exactly as the rule's `=~` matcher does.
  */
 export function re2ToJs(pattern: string, baseFlags: string): [string, string] {
-  let flags = baseFlags;
-  let p = pattern;
-  const m = /^\(\?([imsU]+)\)/.exec(p);
-  if (m) {
-    for (const f of m[1]!) if ((f === 'i' || f === 'm' || f === 's') && !flags.includes(f)) flags += f;
-    p = p.slice(m[0].length);
-  }
-  p = p.replace(/\\z/g, '$').replace(/\\A/g, '^');
-  return [p, flags];
+  const { source, flags } = translateGoRegex(pattern);
+  let merged = baseFlags;
+  for (const f of flags) if (!merged.includes(f)) merged += f;
+  return [source, merged];
 }
 
 /** Go's `$1`, `${1}`, `${name}` replacement syntax as JS's `$1`, `$<name>`. */

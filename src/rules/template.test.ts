@@ -40,6 +40,10 @@ describe('alert templates (Prometheus semantics)', () => {
     expect(x('{{ printf "%d" $value }}')).toBe('%!d(float64=1.2345675e+06)');
     expect(x('{{ reReplaceAll "(.*):(.*)" "$2" $labels.instance }}|{{ title "hello world" }}|{{ toLower "ABC" }}')).toBe('9100|Hello World|abc');
     expect(x('{{ if match "^web-" $labels.instance }}web{{ end }}')).toBe('web');
+    // RE2 syntax JS lacks: a flag group mid-pattern, named groups (?P<…>), quoted literals \\Q…\\E.
+    expect(x('{{ reReplaceAll "WEB-(?i)(\\\\d+)" "n$1" "WEB-1" }}')).toBe('n1');
+    expect(x('{{ reReplaceAll "(?P<host>[a-z0-9-]+):(?P<port>\\\\d+)" "${port}@${host}" $labels.instance }}')).toBe('9100@web-1');
+    expect(x('{{ reReplaceAll "\\\\Q1.2\\\\E" "x" "1.2 1x2" }}')).toBe('x 1x2');
   });
 
   it('trims whitespace around {{- -}} and drops comments', () => {
