@@ -81,7 +81,7 @@ export const checkKind: KindDefinition<CheckSpec> = {
   kind: 'Check',
   description: 'A service check: what to probe, how often, and when a failure is hard',
   specSchema: checkSpecSchema as z.ZodType<CheckSpec>,
-  secretPaths: ['secret', 'password', 'headers.Authorization', 'headers.authorization', 'community', 'v3.authKey', 'v3.privKey'],
+  secretPaths: ['secret', 'password', 'headers.*', 'community', 'v3.authKey', 'v3.privKey'],
   validate: validateCheckSpec,
 };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileAnchoredRegex } from './go-regex.js';
 
 export type Labels = Record<string, string>;
 
@@ -43,7 +44,7 @@ export function parseLabelSelector(selector: string): LabelMatcher[] {
   return out;
 }
 
-/** Prometheus semantics: a missing label matches as the empty string; regexes are anchored. */
+/** Prometheus semantics: a missing label matches as the empty string; regexes are RE2, anchored. */
 export function matchesLabels(labels: Labels, matchers: LabelMatcher[]): boolean {
   return matchers.every((m) => {
     const v = labels[m.name] ?? '';
@@ -53,9 +54,9 @@ export function matchesLabels(labels: Labels, matchers: LabelMatcher[]): boolean
       case '!=':
         return v !== m.value;
       case '=~':
-        return new RegExp(`^(?:${m.value})$`).test(v);
+        return compileAnchoredRegex(m.value).test(v);
       case '!~':
-        return !new RegExp(`^(?:${m.value})$`).test(v);
+        return !compileAnchoredRegex(m.value).test(v);
     }
   });
 }
