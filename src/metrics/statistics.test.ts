@@ -86,6 +86,42 @@ describe('statistics', () => {
     expect(filtered.results).toEqual([{ dimensions: {}, datapoints: [{ timestamp: new Date(p0).toISOString(), sampleCount: 4 }] }]);
   });
 
+  it('computes plain values with the store\'s aggregation, without reading samples', async () => {
+    const store = new MemoryTelemetryStore();
+    let selects = 0;
+    const select = store.selectSeries.bind(store);
+    store.selectSeries = (q) => (selects++, select(q));
+    const p0 = NOW - 3_600_000;
+    await store.appendSamples(customMetricsToSamples({ namespace: 'Shop', metrics: [1, 2, 3, 4, 100].map((v, i) => ({ name: 'Orders', dimensions: { region: 'eu' }, value: v, timestamp: sec(p0 + i * 1000) })) }, NOW).samples);
+    const q = parseStatisticsQuery({ namespace: 'Shop', name: 'Orders', period: '1h', statistics: 'Sum,Average,SampleCount,Minimum,Maximum,p50,p99', start: String(sec(p0)), end: String(sec(NOW)) }, NOW);
+    const r = await computeStatistics(store, q);
+    expect(r.results).toEqual([{ dimensions: {}, datapoints: [{ timestamp: new Date(p0).toISOString(), sum: 110, average: 22, sampleCount: 5, minimum: 1, maximum: 100, extendedStatistics: { p50: 3, p99: 100 } }] }]);
+    expect(selects).toBe(0);
+  });
+
+  it('combines distributions from rollup aggregates: counts, extremes and (equal-count) sums exact', async () => {
+    const row = (name: string, count: number, sum: number, min: number, max: number) => ({ group: { __name__: name }, t: 0, count, sum, min, max, first: min, last: max, quantiles: [min] });
+    // Plain 10 and 30, one distribution of (1, 100) stored as mean 50.5 with companions.
+    const store = {
+      aggregateSamples: async () => ({
+        resolution: '1h' as const,
+        series: 5,
+        rows: [row('N_m', 3, 90.5, 10, 50.5), row('N_m_count', 1, 2, 2, 2), row('N_m_sum', 1, 101, 101, 101), row('N_m_min', 1, 1, 1, 1), row('N_m_max', 1, 100, 100, 100)],
+      }),
+    } as unknown as Parameters<typeof computeStatistics>[0];
+    const q = parseStatisticsQuery({ namespace: 'N', name: 'm', period: '1h', statistics: 'Sum,SampleCount,Minimum,Maximum,Average', start: '0', end: '3600' }, NOW);
+    const r = await computeStatistics(store, q);
+    expect(r.results[0]!.datapoints[0]).toEqual({ timestamp: new Date(0).toISOString(), sum: 141, sampleCount: 4, minimum: 1, maximum: 100, average: 141 / 4 });
+  });
+
+  it('allows long ranges with long periods, keeping the 1,440 datapoints cap', () => {
+    const day = 86_400_000;
+    expect(parseStatisticsQuery({ namespace: 'N', name: 'm', statistics: 'Sum', period: '1d', start: String(sec(NOW - 90 * day)), end: String(sec(NOW)) }, NOW).periodMs).toBe(day);
+    expect(parseStatisticsQuery({ namespace: 'N', name: 'm', statistics: 'Sum', period: '2h', start: String(sec(NOW - 90 * day)), end: String(sec(NOW)) }, NOW).periodMs).toBe(7_200_000);
+    // 90 days at 1 h would be 2,160 datapoints.
+    expect(issuesOf(() => parseStatisticsQuery({ namespace: 'N', name: 'm', statistics: 'Sum', period: '1h', start: String(sec(NOW - 90 * day)), end: String(sec(NOW)) }, NOW))[0]!.path).toBe('period');
+  });
+
   it('weightedPercentile is nearest-rank over weights', () => {
     const obs = [{ value: 1, count: 98 }, { value: 5, count: 1 }, { value: 9, count: 1 }];
     expect(weightedPercentile(obs, 50)).toBe(1);

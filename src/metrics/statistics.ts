@@ -3,17 +3,24 @@
  * Sum, Average, Minimum, Maximum, SampleCount and percentiles (p50, p99, p99.9 …), optionally
  * grouped by dimensions.
  *
- * Computed here from the samples selectSeries returns, because the telemetry store port has no
- * aggregation query yet; a port method that runs the same grouping in ClickHouse SQL would
- * read far less for long ranges (see the report in the metrics module README).
- *
- * Percentiles are exact for datums pushed as single values; a distribution or statistic set
- * contributes its mean, weighted by its count (the store keeps aggregates, not every value).
+ * Computed by the telemetry store (aggregateSamples: GROUP BY period in ClickHouse, from raw
+ * samples or, for long ranges, from the 5-minute / 1-hour rollups). One query returns the base
+ * series and its `_count/_sum/_min/_max` companions (distributions and statistic sets) grouped
+ * by the requested dimensions and the series name; they are combined here:
+ * - no distributions in the range: the base series' aggregates are the answer, percentiles by
+ *   nearest rank from raw data, or from the rollup's t-digest sketch for ranges past raw retention;
+ * - distributions, raw resolution: a distribution's value stands for `_count` observations at
+ *   its instant, which per-series aggregates cannot pair up, so the samples are read
+ *   (selectSeries) and combined per instant as before: exact, percentiles weighted by count;
+ * - distributions, rollup resolution: SampleCount, Minimum and Maximum are exact; Sum and
+ *   Average take each distribution's mean as the period's mean of distributions (exact when the
+ *   distributions in one period have equal counts); percentiles come from the sketch of the
+ *   values as stored (a distribution counts once, at its mean).
  */
 import type { LabelMatcher, Labels } from '../core/labels.js';
 import { LABEL_NAME_RE } from '../core/labels.js';
 import { ValidationError, type FieldIssue } from '../lib/errors.js';
-import type { TelemetryStore } from '../store/telemetry-store.js';
+import type { AggregateRow, TelemetryStore } from '../store/telemetry-store.js';
 import { seriesNameFor } from './ingest/custom-metrics.js';
 import { parseDurationParamMs, parseTimestampMs } from './prom-params.js';
 
@@ -111,16 +118,98 @@ interface Observation {
   value: number;
 }
 
-export async function computeStatistics(store: TelemetryStore, q: StatisticsQuery, unit = ''): Promise<StatisticsResult> {
-  const metric = seriesNameFor(q.namespace, q.name);
-  const matchers: LabelMatcher[] = [
+function tooWide(metric: string): ValidationError {
+  return new ValidationError('KSK_METRICS_STATISTICS_TOO_WIDE', `more than ${MAX_SERIES} series match ${metric}; narrow the query with dimensions`, [{ path: 'dimensions', message: 'matches too many series' }]);
+}
+
+function matchersFor(metric: string, q: StatisticsQuery): LabelMatcher[] {
+  return [
     { name: '__name__', op: '=~', value: `${metric}(?:_count|_sum|_min|_max)?` },
     ...Object.entries(q.dimensions).map(([name, value]) => ({ name, op: '=' as const, value })),
   ];
-  const series = await store.selectSeries({ matchers, startMs: q.startMs, endMs: q.endMs - 1, limit: MAX_SERIES + 1 });
-  if (series.length > MAX_SERIES) {
-    throw new ValidationError('KSK_METRICS_STATISTICS_TOO_WIDE', `more than ${MAX_SERIES} series match ${metric}; narrow the query with dimensions`, [{ path: 'dimensions', message: 'matches too many series' }]);
+}
+
+const groupKey = (dims: Record<string, string>) => JSON.stringify(Object.entries(dims));
+
+export async function computeStatistics(store: TelemetryStore, q: StatisticsQuery, unit = ''): Promise<StatisticsResult> {
+  const metric = seriesNameFor(q.namespace, q.name);
+  const percentiles = q.statistics.filter((s) => !BASIC.has(s));
+  const groupBy = q.groupBy.filter((g) => g !== '__name__');
+  const agg = await store.aggregateSamples({
+    matchers: matchersFor(metric, q),
+    startMs: q.startMs,
+    endMs: q.endMs - 1,
+    periodMs: q.periodMs,
+    groupBy: [...groupBy, '__name__'],
+    quantiles: percentiles.length ? percentiles.map((p) => Number(p.slice(1)) / 100) : undefined,
+    maxSeries: MAX_SERIES,
+  });
+  if (agg.series > MAX_SERIES) throw tooWide(metric);
+  const hasDistributions = agg.rows.some((r) => r.group.__name__ !== metric);
+  if (hasDistributions && agg.resolution === 'raw') return computeFromSamples(store, q, unit);
+
+  // Per group (dimensions) and bucket: the base series' row and its companions' rows.
+  const groups = new Map<string, { dims: Record<string, string>; buckets: Map<number, Partial<Record<string, AggregateRow>>> }>();
+  for (const row of agg.rows) {
+    const { __name__: seriesName, ...dims } = row.group;
+    const part = seriesName === metric ? 'value' : seriesName!.slice(metric.length + 1);
+    const key = groupKey(dims);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { dims, buckets: new Map() }));
+    let bucket = group.buckets.get(row.t);
+    if (!bucket) group.buckets.set(row.t, (bucket = {}));
+    bucket[part] = row;
   }
+  const results = [...groups.values()]
+    .sort((a, b) => JSON.stringify(a.dims).localeCompare(JSON.stringify(b.dims)))
+    .map((g) => ({
+      dimensions: g.dims,
+      datapoints: [...g.buckets.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .flatMap(([t, parts]) => {
+          const dp = datapointFromAggregates(t, parts, q.statistics, percentiles, unit);
+          return dp ? [dp] : [];
+        }),
+    }))
+    .filter((r) => r.datapoints.length);
+  return { namespace: q.namespace, name: q.name, metric, period: q.periodMs / 1000, unit, results };
+}
+
+/** One period from per-series aggregates; see the file comment for how distributions combine. */
+function datapointFromAggregates(t: number, parts: Partial<Record<string, AggregateRow>>, stats: Statistic[], percentiles: Statistic[], unit: string): Datapoint | undefined {
+  const base = parts.value;
+  const dists = parts.count;
+  // Datums without a base value at all are not statistics of this metric (a stray companion).
+  if (!base) return undefined;
+  let count = base.count;
+  let sum = base.sum;
+  let min = base.min;
+  let max = base.max;
+  if (dists && dists.count > 0 && dists.sum > 0) {
+    const distSum = parts.sum?.sum ?? (base.sum / base.count) * dists.sum;
+    count = base.count - dists.count + dists.sum;
+    sum = base.sum - dists.count * (distSum / dists.sum) + distSum;
+    if (parts.min) min = Math.min(min, parts.min.min);
+    if (parts.max) max = Math.max(max, parts.max.max);
+  }
+  const dp: Datapoint = { timestamp: new Date(t).toISOString() };
+  for (const s of stats) {
+    if (s === 'SampleCount') dp.sampleCount = count;
+    else if (s === 'Sum') dp.sum = sum;
+    else if (s === 'Average') dp.average = sum / count;
+    else if (s === 'Minimum') dp.minimum = min;
+    else if (s === 'Maximum') dp.maximum = max;
+    else (dp.extendedStatistics ??= {})[s] = base.quantiles![percentiles.indexOf(s)]!;
+  }
+  if (unit) dp.unit = unit;
+  return dp;
+}
+
+/** The per-instant path for distributions within raw retention: exact, percentiles weighted by count. */
+async function computeFromSamples(store: TelemetryStore, q: StatisticsQuery, unit: string): Promise<StatisticsResult> {
+  const metric = seriesNameFor(q.namespace, q.name);
+  const series = await store.selectSeries({ matchers: matchersFor(metric, q), startMs: q.startMs, endMs: q.endMs - 1, limit: MAX_SERIES + 1 });
+  if (series.length > MAX_SERIES) throw tooWide(metric);
 
   // Group the base series and its companions by dimensions (the labels without __name__).
   const byIdentity = new Map<string, { dims: Labels; parts: Record<string, Map<number, number>> }>();

@@ -116,13 +116,69 @@ export interface RetentionConfig {
   samplesMs: number;
   checkResultsMs: number;
   logEventsMs: number;
+  /** 5-minute rollups of samples (count, sum, min, max, first, last, quantile sketch). */
+  rollups5mMs: number;
+  /** 1-hour rollups of samples. */
+  rollups1hMs: number;
 }
 
 export const DEFAULT_RETENTION: RetentionConfig = {
   samplesMs: 15 * 86_400_000,
   checkResultsMs: 90 * 86_400_000,
   logEventsMs: 30 * 86_400_000,
+  rollups5mMs: 90 * 86_400_000,
+  rollups1hMs: 730 * 86_400_000,
 };
+
+/** Where aggregates came from: raw samples or a rollup of that width. */
+export type SampleResolution = 'raw' | '5m' | '1h';
+
+/** Rollup widths in milliseconds. */
+export const ROLLUP_RESOLUTION_MS: Readonly<Record<Exclude<SampleResolution, 'raw'>, number>> = { '5m': 300_000, '1h': 3_600_000 };
+
+export interface AggregateSamplesQuery extends TimeRange {
+  /** Prometheus semantics, as in selectSeries. */
+  matchers: LabelMatcher[];
+  /** Bucket width; buckets are aligned to the epoch (bucket start = floor(t / periodMs) * periodMs). */
+  periodMs: number;
+  /** Labels whose values form the groups (`__name__` allowed; a missing label groups as ""); empty: one group. */
+  groupBy: string[];
+  /** Levels in [0, 1]. Raw data: exact nearest rank; a rollup: from its t-digest sketch (approximate). */
+  quantiles?: number[];
+  /**
+   * Default "auto": a rollup when periodMs is a multiple of its width and the range reaches
+   * beyond raw retention or is longer than two days, except that quantiles are read from raw
+   * data while the range is within raw retention. A named resolution forces it (tests, tools).
+   */
+  resolution?: 'auto' | SampleResolution;
+  /** More matching series than this: no rows are computed, `series` says how many matched (at least maxSeries + 1). */
+  maxSeries?: number;
+}
+
+export interface AggregateRow {
+  /** The groupBy labels' values ("" when a series lacks the label). */
+  group: Labels;
+  /** Bucket start, epoch milliseconds. */
+  t: number;
+  /** Samples in the bucket; NaN samples (e.g. staleness markers) are not counted anywhere. */
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** Value of the earliest / latest sample in the bucket (of one of the series when several share a timestamp). */
+  first: number;
+  last: number;
+  /** Same order as the query's quantiles. */
+  quantiles?: number[];
+}
+
+export interface AggregateSamplesResult {
+  resolution: SampleResolution;
+  /** Series that matched. */
+  series: number;
+  /** Sorted by group, then t; buckets without samples are absent. */
+  rows: AggregateRow[];
+}
 
 export type TelemetryEngine = 'chdb' | 'clickhouse';
 
@@ -134,6 +190,12 @@ export interface TelemetryStore {
   appendSamples(samples: SampleRow[]): Promise<void>;
   /** Series with at least one sample in the range, labels-sorted. */
   selectSeries(q: SelectSeriesQuery): Promise<SeriesData[]>;
+  /**
+   * Per group and period bucket: count, sum, min, max, first, last and quantiles of the samples,
+   * computed by the store (from raw samples or a rollup, see AggregateSamplesQuery.resolution).
+   * Re-appended samples count once, as in selectSeries.
+   */
+  aggregateSamples(q: AggregateSamplesQuery): Promise<AggregateSamplesResult>;
   labelNames(q: LabelQuery): Promise<string[]>;
   labelValues(name: string, q: LabelQuery): Promise<string[]>;
   /** Idempotent on runId. */

@@ -5,7 +5,7 @@
  */
 import type { LabelMatcher, Labels } from '../../core/labels.js';
 import { matcherPredicate } from '../../query/promql/labels.js';
-import type { LabelQuery, SampleRow, SelectSeriesQuery, SeriesData, TelemetryStore } from '../../store/telemetry-store.js';
+import type { AggregateRow, AggregateSamplesQuery, AggregateSamplesResult, LabelQuery, SampleRow, SelectSeriesQuery, SeriesData, TelemetryStore } from '../../store/telemetry-store.js';
 
 function key(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).filter(([, v]) => v !== '').sort((a, b) => (a[0] < b[0] ? -1 : 1)));
@@ -50,6 +50,45 @@ export class MemoryTelemetryStore implements TelemetryStore {
   async selectSeries(q: SelectSeriesQuery): Promise<SeriesData[]> {
     const found = this.#matching(q.matchers, q.startMs, q.endMs).map((s) => ({ labels: { ...s.labels }, samples: s.points.map(([t, v]) => ({ t, v })) }));
     return q.limit !== undefined ? found.slice(0, q.limit) : found;
+  }
+
+  /** Always from raw samples (resolution "raw"); quantiles by nearest rank, like the SQL store on raw data. */
+  async aggregateSamples(q: AggregateSamplesQuery): Promise<AggregateSamplesResult> {
+    const matched = this.#matching(q.matchers, q.startMs, q.endMs);
+    if (q.maxSeries !== undefined && matched.length > q.maxSeries) return { resolution: 'raw', series: matched.length, rows: [] };
+    const buckets = new Map<string, { group: Labels; t: number; points: [number, number][] }>();
+    for (const s of matched) {
+      const group = Object.fromEntries(q.groupBy.map((g) => [g, s.labels[g] ?? '']));
+      for (const [t, v] of s.points) {
+        if (Number.isNaN(v)) continue;
+        const bt = Math.floor(t / q.periodMs) * q.periodMs;
+        const k = JSON.stringify([Object.values(group), bt]);
+        let b = buckets.get(k);
+        if (!b) buckets.set(k, (b = { group, t: bt, points: [] }));
+        b.points.push([t, v]);
+      }
+    }
+    const rows: AggregateRow[] = [...buckets.values()].map((b) => {
+      const values = b.points.map(([, v]) => v);
+      const byTime = [...b.points].sort((x, y) => x[0] - y[0]);
+      const row: AggregateRow = {
+        group: b.group,
+        t: b.t,
+        count: values.length,
+        sum: values.reduce((a, v) => a + v, 0),
+        min: Math.min(...values),
+        max: Math.max(...values),
+        first: byTime[0]![1],
+        last: byTime[byTime.length - 1]![1],
+      };
+      if (q.quantiles?.length) {
+        const sorted = [...values].sort((x, y) => x - y);
+        row.quantiles = q.quantiles.map((level) => sorted[Math.max(1, Math.ceil(level * sorted.length)) - 1]!);
+      }
+      return row;
+    });
+    rows.sort((a, b) => JSON.stringify(Object.values(a.group)).localeCompare(JSON.stringify(Object.values(b.group))) || a.t - b.t);
+    return { resolution: 'raw', series: matched.length, rows };
   }
 
   async labelNames(q: LabelQuery): Promise<string[]> {

@@ -85,11 +85,12 @@ describe('chDB engine specifics', () => {
           /toIntervalSecond\((\d+)\)/.exec(r.engine_full)?.[1],
         ]),
       );
-    expect(await ttl()).toMatchObject({ samples: String(15 * 86_400), series: String(16 * 86_400), check_results: String(90 * 86_400), log_events: String(30 * 86_400) });
-    await createTelemetryStore(transport, { logger, retention: { samplesMs: 2 * 86_400_000, logEventsMs: 7 * 86_400_000 } }).migrate();
-    expect(await ttl()).toMatchObject({ samples: String(2 * 86_400), series: String(3 * 86_400), check_results: String(90 * 86_400), log_events: String(7 * 86_400) });
+    // The series table outlives the longest rollup (2 years by default) by a day.
+    expect(await ttl()).toMatchObject({ samples: String(15 * 86_400), series: String(731 * 86_400), check_results: String(90 * 86_400), log_events: String(30 * 86_400), samples_5m: String(90 * 86_400), samples_1h: String(730 * 86_400) });
+    await createTelemetryStore(transport, { logger, retention: { samplesMs: 2 * 86_400_000, logEventsMs: 7 * 86_400_000, rollups1hMs: 30 * 86_400_000 } }).migrate();
+    expect(await ttl()).toMatchObject({ samples: String(2 * 86_400), series: String(91 * 86_400), check_results: String(90 * 86_400), log_events: String(7 * 86_400), samples_1h: String(30 * 86_400), rollup_dirty: String(2 * 86_400) });
     await createTelemetryStore(transport, { logger }).migrate();
-    expect(await ttl()).toMatchObject({ samples: String(15 * 86_400), log_events: String(30 * 86_400) });
+    expect(await ttl()).toMatchObject({ samples: String(15 * 86_400), log_events: String(30 * 86_400), samples_1h: String(730 * 86_400) });
   });
 
   it('uses the codecs and indexes the design asks for', async () => {

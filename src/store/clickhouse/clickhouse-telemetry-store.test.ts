@@ -134,6 +134,8 @@ describe('reads', () => {
       { table: 'samples', rows: 10, bytesOnDisk: 2048 },
       { table: 'check_results', rows: 0, bytesOnDisk: 0 },
       { table: 'log_events', rows: 0, bytesOnDisk: 0 },
+      { table: 'samples_5m', rows: 0, bytesOnDisk: 0 },
+      { table: 'samples_1h', rows: 0, bytesOnDisk: 0 },
     ]);
   });
 });
@@ -203,7 +205,8 @@ describe('engine errors', () => {
 
 describe('retention config', () => {
   it('parses durations and fills defaults', () => {
-    expect(retentionFromConfig({ samples: '2d', logEvents: '12h' })).toEqual({ samplesMs: 2 * DAY, checkResultsMs: 90 * DAY, logEventsMs: DAY / 2 });
+    expect(retentionFromConfig({ samples: '2d', logEvents: '12h' })).toEqual({ samplesMs: 2 * DAY, checkResultsMs: 90 * DAY, logEventsMs: DAY / 2, rollups5mMs: 90 * DAY, rollups1hMs: 730 * DAY });
+    expect(retentionFromConfig({ rollups5m: '30d', rollups1h: '1y' })).toMatchObject({ rollups5mMs: 30 * DAY, rollups1hMs: 365 * DAY });
   });
 
   it('refuses retentions under a minute', () => {

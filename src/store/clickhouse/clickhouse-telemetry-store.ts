@@ -5,6 +5,12 @@
 import { STATUS_FROM_CODE, type CheckStatus } from '../../core/check-result.js';
 import { ValidationError, type FieldIssue } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import {
+  ROLLUP_RESOLUTION_MS,
+  type AggregateSamplesQuery,
+  type AggregateSamplesResult,
+  type SampleResolution,
+} from '../telemetry-store.js';
 import type {
   Availability,
   AvailabilityQuery,
@@ -33,11 +39,15 @@ import {
   sampleRowsSql,
   finalSampleRowsSql,
   usageSql,
+  aggregateSql,
+  type AggregateDbRow,
+  type AggregatePlan,
   type CheckResultDbRow,
   type LogEventDbRow,
   type MatchedSeriesRow,
 } from './queries.js';
 import { resolveRetention } from './retention.js';
+import { RollupJob } from './rollups.js';
 import { decodeSampleRows } from './sample-rows.js';
 import { SAMPLE_INSERT_COLUMNS, TABLES } from './schema.js';
 import { canonicalLabelKey, canonicalLabels } from './series-id.js';
@@ -51,6 +61,8 @@ export interface TelemetryStoreOptions {
   retention?: Partial<RetentionConfig>;
   /** Current time in epoch ms; tests pin it. */
   now?: () => number;
+  /** How often the rollup job runs after migrate(); default one minute, 0 turns the timer off (reads through a rollup still run it when behind). */
+  rollupIntervalMs?: number;
 }
 
 const DEFAULT_CHECK_RESULT_LIMIT = 1000;
@@ -60,6 +72,9 @@ const DAY_MS = 86_400_000;
 /** Series-days this process has written; bounded so a cardinality explosion cannot grow it forever. */
 const KNOWN_SERIES_DAYS_MAX = 500_000;
 const STATUSES = new Set<string>(STATUS_FROM_CODE);
+/** aggregateSamples reads a rollup for ranges longer than this even inside the raw retention. */
+const LONG_RANGE_MS = 2 * DAY_MS;
+const DEFAULT_ROLLUP_INTERVAL_MS = 60_000;
 
 export function createTelemetryStore(transport: ClickHouseTransport, options: TelemetryStoreOptions): TelemetryStore {
   return new ClickHouseTelemetryStore(transport, options);
@@ -75,6 +90,9 @@ class ClickHouseTelemetryStore implements TelemetryStore {
   /** `${seriesId}/${day}` pairs already in the series table: the series row is written once per day. */
   readonly #knownSeriesDays = new Set<string>();
   readonly #seriesIds = new SeriesIdCache();
+  readonly #rollups: RollupJob;
+  readonly #rollupIntervalMs: number;
+  #rollupTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(transport: ClickHouseTransport, options: TelemetryStoreOptions) {
@@ -83,6 +101,18 @@ class ClickHouseTelemetryStore implements TelemetryStore {
     this.#logger = options.logger;
     this.#retention = resolveRetention(options.retention);
     this.#now = options.now ?? Date.now;
+    this.#rollups = new RollupJob(transport, this.#logger, this.#retention, this.#now);
+    this.#rollupIntervalMs = options.rollupIntervalMs ?? DEFAULT_ROLLUP_INTERVAL_MS;
+  }
+
+  /** Starts the periodic rollup job once the tables exist; errors are logged, the next tick retries. */
+  #startRollups(): void {
+    if (this.#rollupTimer || this.#closing || this.#rollupIntervalMs <= 0) return;
+    this.#rollupTimer = setInterval(() => {
+      if (this.#closing) return;
+      this.#track(() => this.#rollups.run()).catch((err: unknown) => this.#logger.warn({ err }, 'rollup job failed; retrying at the next tick'));
+    }, this.#rollupIntervalMs);
+    this.#rollupTimer.unref();
   }
 
   /**
@@ -104,7 +134,10 @@ class ClickHouseTelemetryStore implements TelemetryStore {
   }
 
   migrate(): Promise<void> {
-    return this.#track(() => runMigrations(this.#transport, this.#retention, this.#logger));
+    return this.#track(async () => {
+      await runMigrations(this.#transport, this.#retention, this.#logger);
+      this.#startRollups();
+    });
   }
 
   appendSamples(samples: SampleRow[]): Promise<void> {
@@ -120,6 +153,8 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       const newSeriesKeys = new Set<string>();
       let body = '';
       let dropped = 0;
+      const lateBefore = this.#rollups.lateBefore();
+      const lateWindows = new Set<number>();
       let lastId = '';
       let lastDay = -1;
       for (const s of samples) {
@@ -127,6 +162,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
           dropped++;
           continue;
         }
+        if (s.t < lateBefore) lateWindows.add(Math.floor(s.t / ROLLUP_RESOLUTION_MS['5m']) * ROLLUP_RESOLUTION_MS['5m']);
         let id = idByObject.get(s.labels);
         if (id === undefined) {
           id = this.#seriesIds.idOf(s.labels);
@@ -155,6 +191,8 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       // Series first: a reader that finds a sample can always find its labels.
       if (newSeries.length) await this.#transport.insertRows(TABLES.series, newSeries);
       await this.#transport.insertRaw(TABLES.samples, body, 'TSV', SAMPLE_INSERT_COLUMNS);
+      // After the samples: a job that sees the mark always sees the samples too.
+      if (lateWindows.size) await this.#rollups.markDirty(lateWindows);
       if (this.#knownSeriesDays.size + newSeriesKeys.size > KNOWN_SERIES_DAYS_MAX) this.#knownSeriesDays.clear();
       for (const k of newSeriesKeys) this.#knownSeriesDays.add(k);
     });
@@ -193,6 +231,76 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       }
       return sortByLabels(out);
     });
+  }
+
+  aggregateSamples(q: AggregateSamplesQuery): Promise<AggregateSamplesResult> {
+    return this.#track(async () => {
+      validateAggregateQuery(q);
+      const resolution = this.#chooseResolution(q);
+      const empty: AggregateSamplesResult = { resolution, series: 0, rows: [] };
+      // Series rows are kept as long as the longest rollup; raw reads stop at the raw horizon.
+      const horizon = this.#horizon(resolution === 'raw' ? this.#retention.samplesMs : resolution === '5m' ? this.#retention.rollups5mMs : this.#retention.rollups1hMs);
+      const startMs = Math.max(q.startMs, horizon);
+      if (startMs > q.endMs) return empty;
+      const matched = matchSeriesSql({ matchers: q.matchers, startMs, endMs: q.endMs });
+      const series = await this.#transport.queryRows<MatchedSeriesRow>(matched.sql, matched.params);
+      if (!series.length) return empty;
+      if (q.maxSeries !== undefined && series.length > q.maxSeries) return { resolution, series: series.length, rows: [] };
+
+      const groupIndex = new Map<string, number>();
+      const groupLabels: Record<string, string>[] = [];
+      const groups: number[] = [];
+      for (const r of series) {
+        const values = q.groupBy.map((name) => r.series_labels[name] ?? '');
+        const key = JSON.stringify(values);
+        let g = groupIndex.get(key);
+        if (g === undefined) {
+          g = groupLabels.length;
+          groupIndex.set(key, g);
+          groupLabels.push(Object.fromEntries(q.groupBy.map((name, i) => [name, values[i]!])));
+        }
+        groups.push(g);
+      }
+      const plan: AggregatePlan = { resolution };
+      if (resolution !== 'raw') {
+        if (this.#rollups.isBehind()) await this.#rollups.run();
+        plan.rolledUntilMs = (resolution === '5m' ? this.#rollups.status.rolled5mUntil : this.#rollups.status.rolled1hUntil) ?? startMs;
+      }
+      const { sql, params } = aggregateSql(
+        { ids: series.map((r) => BigInt(r.id)), groups, periodMs: q.periodMs, quantiles: q.quantiles, startMs, endMs: q.endMs },
+        plan,
+      );
+      const rows = await this.#transport.queryRows<AggregateDbRow>(sql, params);
+      return {
+        resolution,
+        series: series.length,
+        rows: rows.map((r) => {
+          const row: AggregateSamplesResult['rows'][number] = {
+            group: { ...groupLabels[parseCount(r.g)] },
+            t: parseCount(r.b) * q.periodMs,
+            count: parseCount(r.n),
+            sum: parseFloat64(r.s),
+            min: parseFloat64(r.lo),
+            max: parseFloat64(r.hi),
+            first: parseFloat64(r.f),
+            last: parseFloat64(r.l),
+          };
+          if (q.quantiles?.length) row.quantiles = (r.qs ?? []).map((v) => parseFloat64(v));
+          return row;
+        }),
+      };
+    });
+  }
+
+  /** See AggregateSamplesQuery.resolution. */
+  #chooseResolution(q: AggregateSamplesQuery): SampleResolution {
+    if (q.resolution && q.resolution !== 'auto') return q.resolution;
+    const beyondRaw = q.startMs < this.#horizon(this.#retention.samplesMs);
+    const long = q.endMs - q.startMs > LONG_RANGE_MS;
+    if (!beyondRaw && (!long || q.quantiles?.length)) return 'raw';
+    if (q.periodMs % ROLLUP_RESOLUTION_MS['1h'] === 0) return '1h';
+    if (q.periodMs % ROLLUP_RESOLUTION_MS['5m'] === 0) return '5m';
+    return 'raw';
   }
 
   labelNames(q: LabelQuery): Promise<string[]> {
@@ -320,6 +428,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      clearInterval(this.#rollupTimer);
       // Settle, not fail: a write that fails during shutdown has already reported to its caller.
       while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
       await this.#transport.close();
@@ -375,6 +484,18 @@ function validateSamples(samples: SampleRow[]): void {
     if (typeof s.v !== 'number') issues.push({ path: `samples[${i}].v`, message: 'must be a number' });
   }
   throwIfIssues('KSK_STORE_SAMPLE_INVALID', 'sample batch', issues);
+}
+
+function validateAggregateQuery(q: AggregateSamplesQuery): void {
+  const issues: FieldIssue[] = [];
+  if (!Number.isSafeInteger(q.periodMs) || q.periodMs <= 0) issues.push({ path: 'periodMs', message: `must be a positive whole number of milliseconds, got ${String(q.periodMs)}` });
+  if (!isEpochMs(q.startMs)) issues.push({ path: 'startMs', message: 'must be epoch milliseconds' });
+  if (!isEpochMs(q.endMs)) issues.push({ path: 'endMs', message: 'must be epoch milliseconds' });
+  for (const l of q.quantiles ?? []) if (typeof l !== 'number' || !(l >= 0 && l <= 1)) issues.push({ path: 'quantiles', message: `levels must be numbers in [0, 1], got ${String(l)}` });
+  if (q.resolution && q.resolution !== 'auto' && q.resolution !== 'raw' && q.periodMs % ROLLUP_RESOLUTION_MS[q.resolution] !== 0) {
+    issues.push({ path: 'resolution', message: `the ${q.resolution} rollup needs a period that is a multiple of ${q.resolution}` });
+  }
+  throwIfIssues('KSK_STORE_AGGREGATE_INVALID', 'aggregate query', issues);
 }
 
 function validateCheckResults(rows: CheckResultRow[]): void {

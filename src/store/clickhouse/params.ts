@@ -8,7 +8,8 @@ export type ParamType =
   | 'UInt64'
   | 'Float64'
   | 'Array(String)'
-  | 'Array(UInt64)';
+  | 'Array(UInt64)'
+  | 'Array(UInt32)';
 
 /**
  * Collects values for one statement and hands out `{pN:Type}` placeholders, so builders never

@@ -9,6 +9,8 @@ import { matchersWhere } from './matchers.js';
 import { SqlParams, type BoundSql } from './params.js';
 import { TABLES } from './schema.js';
 
+export { aggregateSql, rollUp5mSql, rollUp1hSql, rollupProgressSql, pendingDirtySql, type AggregateDbRow, type AggregatePlan } from './rollup-queries.js';
+
 function seriesWhere(matchers: readonly LabelMatcher[], range: TimeRange, p: SqlParams): string {
   // The series table has one row per series and UTC day; the day bounds prune partitions and
   // granules, the matchers do the rest.
@@ -156,7 +158,10 @@ LIMIT ${p.bind(q.limit, 'UInt64')}`;
   return { sql, params: p.values };
 }
 
-export const DATA_TABLES = [TABLES.series, TABLES.samples, TABLES.checkResults, TABLES.logEvents] as const;
+export const DATA_TABLES = [TABLES.series, TABLES.samples, TABLES.checkResults, TABLES.logEvents, TABLES.samples5m, TABLES.samples1h] as const;
+
+/** Tables whose TTL follows the retention settings. */
+const TTL_TABLES = [...DATA_TABLES, TABLES.rollupDirty] as const;
 
 export function usageSql(): BoundSql {
   const p = new SqlParams();
@@ -171,6 +176,6 @@ ORDER BY table`;
 export function tableTtlSql(): BoundSql {
   const p = new SqlParams();
   const sql = `SELECT name, engine_full FROM system.tables
-WHERE database = currentDatabase() AND has(${p.bind([...DATA_TABLES], 'Array(String)')}, name)`;
+WHERE database = currentDatabase() AND has(${p.bind([...TTL_TABLES], 'Array(String)')}, name)`;
   return { sql, params: p.values };
 }

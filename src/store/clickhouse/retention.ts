@@ -9,6 +9,8 @@ export const retentionConfigSchema = z
     samples: durationSchema.optional().describe('How long metric samples are kept, e.g. "15d" (default).'),
     checkResults: durationSchema.optional().describe('How long check results are kept, e.g. "90d" (default).'),
     logEvents: durationSchema.optional().describe('How long log events are kept, e.g. "30d" (default).'),
+    rollups5m: durationSchema.optional().describe('How long 5-minute rollups of samples are kept, e.g. "90d" (default).'),
+    rollups1h: durationSchema.optional().describe('How long 1-hour rollups of samples are kept, e.g. "730d" (default).'),
   })
   .strict()
   .describe('Telemetry retention; data older than this is dropped by ClickHouse TTL and hidden from reads.');
@@ -24,6 +26,8 @@ export function retentionFromConfig(input: RetentionConfigInput = {}): Retention
     samplesMs: input.samples !== undefined ? parseDurationMs(input.samples) : undefined,
     checkResultsMs: input.checkResults !== undefined ? parseDurationMs(input.checkResults) : undefined,
     logEventsMs: input.logEvents !== undefined ? parseDurationMs(input.logEvents) : undefined,
+    rollups5mMs: input.rollups5m !== undefined ? parseDurationMs(input.rollups5m) : undefined,
+    rollups1hMs: input.rollups1h !== undefined ? parseDurationMs(input.rollups1h) : undefined,
   });
 }
 

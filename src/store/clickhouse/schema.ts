@@ -13,6 +13,14 @@
  * - Codecs: DoubleDelta on regular timestamps, Gorilla on float values, ZSTD on text.
  * - TTL is in seconds (`toIntervalSecond(N)`) so any configured duration fits, and so
  *   reconcileRetention() can read the number back from system.tables.
+ * - Rollups (migration 3): samples_5m and samples_1h hold per series and window count, sum,
+ *   min, max, first/last and a t-digest sketch. They are filled by a periodic job (rollups.ts)
+ *   from deduplicated raw data (samples FINAL) for closed windows only, not by a materialized
+ *   view: a view sees each insert block, so a re-sent sample, which the ReplacingMergeTree
+ *   stores once, would be counted twice. Re-rolling a window writes a row with a newer
+ *   `rolled_at`, which replaces the old one (ReplacingMergeTree(rolled_at)); windows that got
+ *   late samples are listed in rollup_dirty by appendSamples and rolled again. The series table
+ *   is kept as long as the longest rollup, so old rollups can still be matched by labels.
  */
 import type { RetentionConfig } from '../telemetry-store.js';
 
@@ -22,17 +30,30 @@ export const TABLES = {
   samples: 'samples',
   checkResults: 'check_results',
   logEvents: 'log_events',
+  samples5m: 'samples_5m',
+  samples1h: 'samples_1h',
+  rollupProgress: 'rollup_progress',
+  rollupDirty: 'rollup_dirty',
 } as const;
 
+type TtlTable = 'series' | 'samples' | 'check_results' | 'log_events' | 'samples_5m' | 'samples_1h' | 'rollup_dirty';
+
 /** Seconds of TTL per table, derived from the retention config. */
-export function ttlSeconds(retention: RetentionConfig): Record<'series' | 'samples' | 'check_results' | 'log_events', number> {
+export function ttlSeconds(retention: RetentionConfig): Record<TtlTable, number> {
   const samples = Math.ceil(retention.samplesMs / 1000);
+  const samples5m = Math.ceil(retention.rollups5mMs / 1000);
+  const samples1h = Math.ceil(retention.rollups1hMs / 1000);
   return {
     samples,
-    // A series row stands for a whole day of samples: keep it one day past the last of them.
-    series: samples + 86_400,
+    // A series row stands for a whole day of samples: keep it one day past the last of them,
+    // raw or rolled up (a rollup without its series row could not be found by labels).
+    series: Math.max(samples, samples5m, samples1h) + 86_400,
     check_results: Math.ceil(retention.checkResultsMs / 1000),
     log_events: Math.ceil(retention.logEventsMs / 1000),
+    samples_5m: samples5m,
+    samples_1h: samples1h,
+    // A dirty window can only be rolled again while its raw samples exist.
+    rollup_dirty: samples,
   };
 }
 
@@ -48,6 +69,11 @@ export function ttlExpression(table: keyof ReturnType<typeof ttlSeconds>, second
       return `toDateTime(started_at) + toIntervalSecond(${seconds})`;
     case 'log_events':
       return `toDateTime(time) + toIntervalSecond(${seconds})`;
+    case 'samples_5m':
+    case 'samples_1h':
+      return `t + toIntervalSecond(${seconds})`;
+    case 'rollup_dirty':
+      return `win + toIntervalSecond(${seconds})`;
   }
 }
 
@@ -64,6 +90,32 @@ export interface Migration {
   /** Each statement is idempotent (IF NOT EXISTS), so a half-applied migration can be re-run. */
   statements(retention: RetentionConfig): string[];
 }
+
+function rollupTable(name: string, ttl: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+  series_id UInt64 CODEC(ZSTD(1)),
+  t DateTime('UTC') CODEC(DoubleDelta, ZSTD(1)),
+  v_count UInt64 CODEC(T64, ZSTD(1)),
+  v_sum Float64 CODEC(Gorilla, ZSTD(1)),
+  v_min Float64 CODEC(Gorilla, ZSTD(1)),
+  v_max Float64 CODEC(Gorilla, ZSTD(1)),
+  first_t DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  first_v Float64 CODEC(Gorilla, ZSTD(1)),
+  last_t DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
+  last_v Float64 CODEC(Gorilla, ZSTD(1)),
+  digest ${ROLLUP_DIGEST_TYPE} CODEC(ZSTD(1)),
+  rolled_at DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(rolled_at)
+PARTITION BY toYYYYMM(t)
+ORDER BY (series_id, t)
+TTL ${ttl}`;
+}
+
+/**
+ * The sketch column: a t-digest state (a few hundred bytes per window at most). The level in
+ * the type is only part of its name; any levels can be read with quantilesTDigestMerge(…).
+ */
+export const ROLLUP_DIGEST_TYPE = 'AggregateFunction(quantilesTDigest(0.5), Float64)';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -131,7 +183,36 @@ TTL ${ttlExpression('log_events', ttl.log_events)}`,
       `ALTER TABLE ${TABLES.samples} MODIFY COLUMN v Float64 DEFAULT ${SAMPLE_VALUE_FROM_BITS} CODEC(Gorilla, ZSTD(1))`,
     ],
   },
+  {
+    version: 3,
+    name: 'rollups: samples_5m, samples_1h (count, sum, min, max, first, last, t-digest), rollup_progress, rollup_dirty',
+    statements: (retention) => {
+      const ttl = ttlSeconds(retention);
+      return [
+        rollupTable(TABLES.samples5m, ttlExpression('samples_5m', ttl.samples_5m)),
+        rollupTable(TABLES.samples1h, ttlExpression('samples_1h', ttl.samples_1h)),
+        // Up to where each rollup has been built; the greatest rolled_until wins, so two server
+        // nodes rolling at once cannot move it backwards.
+        `CREATE TABLE IF NOT EXISTS ${TABLES.rollupProgress} (
+  resolution LowCardinality(String),
+  rolled_until DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree(rolled_until)
+ORDER BY resolution`,
+        // 5-minute windows that got samples after they were (or may have been) rolled up. A mark
+        // has an even version (2 × epoch ms), its clearing the mark's version + 1, so a newer mark
+        // of the same window always outranks an older clearing.
+        `CREATE TABLE IF NOT EXISTS ${TABLES.rollupDirty} (
+  win DateTime('UTC'),
+  version UInt64,
+  pending UInt8
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY win
+TTL ${ttlExpression('rollup_dirty', ttl.rollup_dirty)}`,
+      ];
+    },
+  },
 ];
+
 
 /** How v is rebuilt from the two halves of its bits (reinterpretAsFloat64 copies them as they are). */
 export const SAMPLE_VALUE_FROM_BITS = 'reinterpretAsFloat64(bitOr(bitShiftLeft(toUInt64(v_hi), 32), toUInt64(v_lo)))';

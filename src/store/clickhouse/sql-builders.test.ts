@@ -3,7 +3,7 @@ import { matchesLabels, type LabelMatcher } from '../../core/labels.js';
 import { dateTime64Text, escapeLike, float64Text, parseFloat64 } from './encode.js';
 import { anchorRegex, matcherCondition, matchersWhere } from './matchers.js';
 import { SqlParams } from './params.js';
-import { availabilitySql, labelNamesSql, labelValuesSql, searchLogsSql, selectCheckResultsSql, finalSampleRowsSql, matchSeriesSql, sampleRowsSql } from './queries.js';
+import { aggregateSql, pendingDirtySql, rollUp1hSql, rollUp5mSql, availabilitySql, labelNamesSql, labelValuesSql, searchLogsSql, selectCheckResultsSql, finalSampleRowsSql, matchSeriesSql, sampleRowsSql } from './queries.js';
 import { MIGRATIONS, parseTtlSeconds, ttlSeconds } from './schema.js';
 import { canonicalLabelKey, seriesId } from './series-id.js';
 import { DEFAULT_RETENTION } from '../telemetry-store.js';
@@ -129,8 +129,8 @@ describe('read statements', () => {
 });
 
 describe('schema', () => {
-  it('derives TTL seconds from retention, keeping series a day longer than samples', () => {
-    expect(ttlSeconds(DEFAULT_RETENTION)).toEqual({ samples: 15 * 86_400, series: 16 * 86_400, check_results: 90 * 86_400, log_events: 30 * 86_400 });
+  it('derives TTL seconds from retention, keeping series a day longer than samples and rollups', () => {
+    expect(ttlSeconds(DEFAULT_RETENTION)).toEqual({ samples: 15 * 86_400, series: 731 * 86_400, check_results: 90 * 86_400, log_events: 30 * 86_400, samples_5m: 90 * 86_400, samples_1h: 730 * 86_400, rollup_dirty: 15 * 86_400 });
   });
 
   it('reads TTL seconds back from engine_full', () => {
@@ -190,5 +190,59 @@ describe('encoding', () => {
 
   it('escapes LIKE metacharacters', () => {
     expect(escapeLike('a%b_c\\d')).toBe('a\\%b\\_c\\\\d');
+  });
+});
+
+describe('rollups and aggregateSamples', () => {
+  const q = { ids: [1n, 2n], groups: [0, 1], periodMs: 3_600_000, ...range };
+
+  it('builds rollups from deduplicated raw samples of closed windows, leaving NaN out', () => {
+    const { sql, params } = rollUp5mSql({ startMs: 0, endMs: 86_400_000, rolledAtMs: 5 });
+    expect(sql).toMatch(/INSERT INTO samples_5m[\s\S]*FROM samples FINAL/);
+    expect(sql).toContain('NOT isNaN(v)');
+    expect(sql).toContain('quantilesTDigestState(0.5)(v)');
+    expect(inline(sql, params)).toContain('t < fromUnixTimestamp64Milli(86400000');
+    const dirty = rollUp5mSql({ startMs: 0, endMs: 86_400_000, rolledAtMs: 5, windows: [300_000, 600_000] });
+    expect(inline(dirty.sql, dirty.params)).toContain('IN [300,600]');
+    const hour = rollUp1hSql({ startMs: 0, endMs: 3_600_000, rolledAtMs: 5, hours: [0] });
+    expect(hour.sql).toMatch(/INSERT INTO samples_1h[\s\S]*quantilesTDigestMergeState\(0\.5\)\(digest\)[\s\S]*FROM samples_5m FINAL/);
+    expect(pendingDirtySql({ sinceMs: 0 }).sql).toMatch(/FROM rollup_dirty FINAL\s+WHERE pending = 1/);
+  });
+
+  it('aggregates raw samples with FINAL, groups via transform() and exact nearest-rank quantiles', () => {
+    const { sql, params } = aggregateSql({ ...q, quantiles: [0.5, 0.99] }, { resolution: 'raw' });
+    expect(sql).toContain('FROM samples FINAL');
+    expect(sql).toContain('transform(series_id,');
+    expect(sql).toContain('intDiv(toUnixTimestamp64Milli(t),');
+    expect(sql).toContain('ceil(level * length(sorted))');
+    expect(sql).toContain('[0.5, 0.99]');
+    expect(sql).not.toMatch(/samples_5m|samples_1h|TDigest/);
+    expect(Object.values(params)).toContainEqual([0, 1]);
+    expect(aggregateSql(q, { resolution: 'raw' }).sql).not.toContain('sorted');
+  });
+
+  it('reads a rollup up to where it is built and raw samples after that, merging the sketches', () => {
+    const rolledUntilMs = range.startMs + 3_600_000;
+    const { sql, params } = aggregateSql({ ...q, startMs: range.startMs - 86_400_000, quantiles: [0.9] }, { resolution: '1h', rolledUntilMs });
+    const text = inline(sql, Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v === 'number')));
+    expect(sql).toMatch(/FROM samples_1h FINAL[\s\S]*UNION ALL[\s\S]*FROM samples FINAL/);
+    expect(sql).toContain('quantilesTDigestMerge(0.9)(d)');
+    // The rollup serves whole windows from the one holding startMs; raw data starts where it stops.
+    expect(text).toContain(`t < toDateTime(fromUnixTimestamp64Milli(${rolledUntilMs}`);
+    expect(text).toContain(`t >= fromUnixTimestamp64Milli(${rolledUntilMs}`);
+  });
+
+  it('refuses quantile levels that are not numbers in [0, 1] before they reach SQL text', () => {
+    expect(() => aggregateSql({ ...q, quantiles: [Number.NaN] }, { resolution: 'raw' })).toThrow(/quantile level/);
+    expect(() => aggregateSql({ ...q, quantiles: ['1) OR 1=1 --' as unknown as number] }, { resolution: 'raw' })).toThrow(/quantile level/);
+  });
+
+  it('keeps series rows as long as the longest rollup, and rollups by their own retention', () => {
+    const ttl = ttlSeconds(DEFAULT_RETENTION);
+    expect(ttl).toMatchObject({ samples: 15 * 86_400, samples_5m: 90 * 86_400, samples_1h: 730 * 86_400, series: 731 * 86_400, rollup_dirty: 15 * 86_400 });
+    expect(MIGRATIONS.map((m) => m.version)).toEqual([1, 2, 3]);
+    const ddl = MIGRATIONS[2]!.statements(DEFAULT_RETENTION).join('\n');
+    expect(ddl).toMatch(/samples_5m[\s\S]*ReplacingMergeTree\(rolled_at\)[\s\S]*TTL t \+ toIntervalSecond\(7776000\)/);
+    expect(ddl).toContain('AggregateFunction(quantilesTDigest(0.5), Float64)');
   });
 });

@@ -44,7 +44,7 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
         await store.migrate();
         await store.migrate();
         const usage = await store.usage();
-        expect(usage.map((u) => u.table).sort()).toEqual(['check_results', 'log_events', 'samples', 'series']);
+        expect(usage.map((u) => u.table).sort()).toEqual(['check_results', 'log_events', 'samples', 'samples_1h', 'samples_5m', 'series']);
         for (const u of usage) {
           expect(u.rows).toBeGreaterThanOrEqual(0);
           expect(u.bytesOnDisk).toBeGreaterThanOrEqual(0);
@@ -207,6 +207,131 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
 
       it('accepts an empty batch', async () => {
         await store.appendSamples([]);
+      });
+    });
+
+    describe('aggregateSamples', () => {
+      // Three whole hours that ended at least an hour ago: every 5-minute and 1-hour window is closed.
+      const h0 = Math.floor(Date.now() / HOUR) * HOUR - 4 * HOUR;
+      const agg = metric('agg');
+      const frac = metric('agg_frac');
+      const hosts = [
+        { host: 'a', dc: 'east' },
+        { host: 'b', dc: 'east' },
+        { host: 'c', dc: 'west' },
+      ];
+      const perSeries = (3 * HOUR) / 15_000;
+      // Series are a second apart, so first/last are never a tie between series.
+      const value = (s: number, i: number) => ((i * 7 + s * 13) % 101) - 20;
+      const rows = (name: string, v: (s: number, i: number) => number): SampleRow[] =>
+        hosts.flatMap((labels, s) => Array.from({ length: perSeries }, (_, i) => ({ labels: { __name__: name, ...labels }, t: h0 + i * 15_000 + s * 1000, v: v(s, i) })));
+      const query = (name: string, over: Partial<Parameters<TelemetryStore['aggregateSamples']>[0]> = {}) =>
+        store.aggregateSamples({ matchers: [{ name: '__name__', op: '=', value: name }], startMs: h0, endMs: h0 + 3 * HOUR - 1, periodMs: HOUR, groupBy: ['dc'], ...over });
+      const exact = (r: Awaited<ReturnType<typeof query>>) => r.rows.map(({ group, t, count, sum, min, max, first, last }) => ({ group, t, count, sum, min, max, first, last }));
+
+      beforeAll(async () => {
+        await store.appendSamples(rows(agg, value));
+        // Re-sent: the first half again, identical; then one value overwritten (the last write wins).
+        await store.appendSamples(rows(agg, value).filter((r) => r.t < h0 + 90 * 60_000));
+        await store.appendSamples([{ labels: { __name__: agg, host: 'a', dc: 'east' }, t: h0, v: 1000 }]);
+        // NaN (a staleness marker or no value) is no observation.
+        await store.appendSamples([{ labels: { __name__: agg, host: 'c', dc: 'west' }, t: h0 + 9_500, v: NaN }]);
+        await store.appendSamples(rows(frac, (s, i) => (i % 10) * 0.1 + s * 0.01));
+      });
+
+      it('computes count, sum, min, max, first and last per group and period from raw samples, counting re-sent samples once', async () => {
+        const raw = await query(agg, { resolution: 'raw' });
+        expect(raw.resolution).toBe('raw');
+        expect(raw.series).toBe(3);
+        expect(raw.rows.map((r) => [r.group, r.t])).toEqual([0, 1, 2].map((h) => [{ dc: 'east' }, h0 + h * HOUR]).concat([0, 1, 2].map((h) => [{ dc: 'west' }, h0 + h * HOUR])));
+        const perHour = HOUR / 15_000;
+        for (const r of raw.rows) expect(r.count).toBe((r.group.dc === 'east' ? 2 : 1) * perHour);
+        const east0 = rows(agg, value).filter((r) => r.labels.dc === 'east' && r.t < h0 + HOUR).map((r) => (r.t === h0 && r.labels.host === 'a' ? 1000 : r.v));
+        expect(raw.rows[0]).toMatchObject({ sum: east0.reduce((a, b) => a + b, 0), min: Math.min(...east0), max: 1000 });
+        expect(raw.rows[5]!.last).toBe(value(2, perSeries - 1));
+      });
+
+      it('gives the same count, sum, min, max, first and last from the 5-minute and 1-hour rollups as from raw samples', async () => {
+        const raw = exact(await query(agg, { resolution: 'raw' }));
+        const r5 = await query(agg, { resolution: '5m' });
+        const r1h = await query(agg, { resolution: '1h' });
+        expect(r5.resolution).toBe('5m');
+        expect(r1h.resolution).toBe('1h');
+        expect(exact(r5)).toEqual(raw);
+        expect(exact(r1h)).toEqual(raw);
+        // Periods spanning several rollup windows, and groups by metric name.
+        const byName = await query(agg, { resolution: 'raw', periodMs: 3 * HOUR, groupBy: ['__name__'], startMs: h0 - 2 * HOUR, endMs: h0 + 4 * HOUR });
+        expect(exact(await query(agg, { resolution: '1h', periodMs: 3 * HOUR, groupBy: ['__name__'], startMs: h0 - 2 * HOUR, endMs: h0 + 4 * HOUR }))).toEqual(exact(byName));
+        expect(new Set(byName.rows.map((r) => r.group.__name__))).toEqual(new Set([agg]));
+        expect(byName.rows.reduce((n, r) => n + r.count, 0)).toBe(3 * perSeries);
+      });
+
+      it('keeps averages of fractional values within float error across resolutions', async () => {
+        const raw = await query(frac, { resolution: 'raw', periodMs: 15 * 60_000 });
+        for (const resolution of ['5m', '1h'] as const) {
+          const r = await query(frac, { resolution, periodMs: resolution === '5m' ? 15 * 60_000 : HOUR });
+          const rawSums = new Map<string, { sum: number; count: number }>();
+          for (const x of raw.rows) {
+            const t = Math.floor(x.t / (resolution === '5m' ? 15 * 60_000 : HOUR));
+            const k = `${x.group.dc}/${t}`;
+            const acc = rawSums.get(k) ?? { sum: 0, count: 0 };
+            rawSums.set(k, { sum: acc.sum + x.sum, count: acc.count + x.count });
+          }
+          expect(r.rows).toHaveLength(rawSums.size);
+          for (const x of r.rows) {
+            const want = rawSums.get(`${x.group.dc}/${Math.floor(x.t / (resolution === '5m' ? 15 * 60_000 : HOUR))}`)!;
+            expect(x.count).toBe(want.count);
+            expect(x.sum / x.count).toBeCloseTo(want.sum / want.count, 9);
+          }
+        }
+      });
+
+      it('counts a sample that arrives late into an already rolled-up window, once, at every resolution', async () => {
+        const late = metric('agg_late');
+        await store.appendSamples(rows(late, value));
+        const before = exact(await query(late, { resolution: '5m' }));
+        expect(exact(await query(late, { resolution: '1h' }))).toEqual(before);
+        const lateSample: SampleRow = { labels: { __name__: late, host: 'z', dc: 'west' }, t: h0 + HOUR + 1, v: 5000 };
+        await store.appendSamples([lateSample]);
+        await store.appendSamples([lateSample]);
+        const raw = exact(await query(late, { resolution: 'raw' }));
+        expect(raw.find((r) => r.group.dc === 'west' && r.t === h0 + HOUR)).toMatchObject({ count: HOUR / 15_000 + 1, max: 5000 });
+        expect(exact(await query(late, { resolution: '5m' }))).toEqual(raw);
+        expect(exact(await query(late, { resolution: '1h' }))).toEqual(raw);
+      });
+
+      it('answers quantiles exactly (nearest rank) from raw samples and approximately from the rollup sketch', async () => {
+        const levels = [0, 0.5, 0.99, 1];
+        const raw = await query(agg, { resolution: 'raw', quantiles: levels });
+        const west = rows(agg, value).filter((r) => r.labels.dc === 'west' && r.t < h0 + HOUR).map((r) => r.v).sort((a, b) => a - b);
+        const nearest = (l: number) => west[Math.max(1, Math.ceil(l * west.length)) - 1];
+        expect(raw.rows[3]!.quantiles).toEqual(levels.map(nearest));
+        const sketch = await query(agg, { resolution: '1h', quantiles: levels });
+        for (const [i, r] of sketch.rows.entries()) {
+          expect(r.quantiles).toHaveLength(levels.length);
+          // Values span -20…1000; a t-digest of ~500 values is well within 5% of that range here.
+          r.quantiles!.forEach((q, j) => expect(Math.abs(q - raw.rows[i]!.quantiles![j]!)).toBeLessThanOrEqual(6));
+        }
+      });
+
+      it('chooses raw data for short ranges and a rollup for long ones, and says which', async () => {
+        expect((await query(agg)).resolution).toBe('raw');
+        const long = await query(agg, { startMs: h0 - 3 * 86_400_000, endMs: h0 + 3 * HOUR - 1 });
+        expect(long.resolution).toBe('1h');
+        expect(exact(long)).toEqual(exact(await query(agg, { resolution: 'raw' })));
+        expect((await query(agg, { startMs: h0 - 3 * 86_400_000, periodMs: 15 * 60_000 })).resolution).toBe('5m');
+        // Percentiles within the raw retention come from raw data even for a long range.
+        expect((await query(agg, { startMs: h0 - 3 * 86_400_000, quantiles: [0.5] })).resolution).toBe('raw');
+        // A period no rollup divides stays on raw data.
+        expect((await query(agg, { startMs: h0 - 3 * 86_400_000, periodMs: 7 * 60_000 })).resolution).toBe('raw');
+      });
+
+      it('reports how many series matched instead of aggregating past maxSeries, and refuses bad queries', async () => {
+        expect(await query(agg, { maxSeries: 2 })).toMatchObject({ series: 3, rows: [] });
+        expect(await query(metric('agg_none'))).toMatchObject({ series: 0, rows: [] });
+        await expect(query(agg, { periodMs: 0 })).rejects.toBeInstanceOf(ValidationError);
+        await expect(query(agg, { resolution: '5m', periodMs: 7 * 60_000 })).rejects.toBeInstanceOf(ValidationError);
+        await expect(query(agg, { quantiles: [1.5] })).rejects.toBeInstanceOf(ValidationError);
       });
     });
 
