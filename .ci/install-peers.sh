@@ -11,6 +11,7 @@ PKGS=(
   openssl ca-certificates
   prometheus                     # promtool and the peer for side-by-side benchmarks
   prometheus-blackbox-exporter prometheus-alertmanager
+  prometheus-node-exporter       # host metrics: names, labels and values compared side by side
   rsyslog
   chromium fonts-ipafont-gothic   # UI tests and screenshots (Japanese glyphs)
 )

@@ -47,8 +47,14 @@ export function buildProgram(): Command {
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:7700')
     .option('--state <url>', 'PostgreSQL state store, postgres://user:pass@host:5432/db (default: SQLite in the data dir)')
     .option('--telemetry <url>', 'ClickHouse server, http://user:pass@host:8123/db (default: embedded chDB in the data dir)')
+    .addOption(
+      new Option('--secret-key-file <path>', 'key that encrypts secrets at rest, created (mode 0600) when missing; default DIR/secret.key with SQLite, or KANSOKU_SECRET_KEY (base64); PostgreSQL needs one of the two').env(
+        'KANSOKU_SECRET_KEY_FILE',
+      ),
+    )
+    .option('--no-host-metrics', 'do not collect this host\'s own metrics (by default the server stores them every 15 s as job="node", instance=<hostname>)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
-    .action(async (opts: { dataDir: string; listen: string; state?: string; telemetry?: string; logLevel: string }) => {
+    .action(async (opts: { dataDir: string; listen: string; state?: string; telemetry?: string; hostMetrics: boolean; logLevel: string }) => {
       try {
         const { runServerCommand } = await import('./server/main.js');
         await runServerCommand(opts);
@@ -60,12 +66,21 @@ export function buildProgram(): Command {
 
   program
     .command('agent')
-    .description('run an agent; with --probe LOCATION it runs the checks the server assigns to that location and pushes their results')
+    .description(
+      'run an agent (at least one of --probe and --metrics): --probe LOCATION runs the checks the server assigns to that location and pushes their results; ' +
+        '--metrics collects this Linux host\'s metrics (CPU by mode, memory, swap, filesystems, disk I/O, network, load, top processes; node_exporter\'s names) ' +
+        'and pushes them to the server\'s POST /api/v1/write (Prometheus remote-write 1.0) with job="node" and instance=<hostname>. ' +
+        'While the server is unreachable both keep working, buffer in memory up to their bound (oldest dropped first, counted and logged) and retry with backoff (1 s doubling to 30 s).',
+    )
     .addOption(new Option('--probe <location>', 'probe location name, e.g. tokyo (checks name it in spec.locations)').env('KANSOKU_PROBE_LOCATION'))
+    .option('--metrics', 'collect this host\'s metrics and push them with remote-write (job="node")')
+    .option('--metrics-interval <duration>', 'time between host-metric collections (at least 1s)', '15s')
+    .addOption(new Option('--instance <name>', 'instance label of the host metrics (default: the host name)').env('KANSOKU_INSTANCE'))
+    .option('--metrics-max-buffered <n>', 'most host-metric collections kept in memory while the server is unreachable (240 = 1 h at 15 s)', '240')
     .addOption(new Option('--server <url>', 'server URL (default http://127.0.0.1:7700)').env('KANSOKU_URL'))
     .addOption(new Option('--token <token>', 'API token with the editor role').env('KANSOKU_TOKEN'))
     .option('--poll <duration>', 'how often to fetch assignments', '30s')
-    .option('--max-buffered <n>', 'most results kept in memory while the server is unreachable', '10000')
+    .option('--max-buffered <n>', 'most probe results kept in memory while the server is unreachable', '10000')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .action(function (this: Command) {
       return run(async () => (await import('./agent/main.js')).runAgentCommand)(this.opts());
@@ -161,12 +176,17 @@ export function buildProgram(): Command {
       return run(async () => (await import('./cli/commands/tokens.js')).tokenRevokeCommand)(id, merged(this));
     });
 
-  clientOptions(program.command('alerts').description('firing, pending and suppressed alerts (with why), newest first'))
+  const alerts = clientOptions(program.command('alerts').description('firing, pending and suppressed alerts (with why), newest first'))
     .option('--json', 'JSON output')
     .option('--all', 'also recently resolved alerts')
     .option('--filter <labels>', 'only alerts with these labels, e.g. service=shop,severity=critical')
     .action(function (this: Command) {
       return run(async () => (await import('./cli/commands/alerts.js')).alertsCommand)(merged(this));
+    });
+  clientOptions(alerts.command('show').description('one alert: labels, annotations, state history, acknowledgement, escalation, notifications').argument('<fingerprint>', 'from "kansoku alerts"'))
+    .option('--json', 'JSON output')
+    .action(function (this: Command, fingerprint: string) {
+      return run(async () => (await import('./cli/commands/alerts.js')).alertShowCommand)(fingerprint, merged(this));
     });
   clientOptions(program.command('ack').description('acknowledge an alert (stops its escalation)').argument('<fingerprint>', 'from "kansoku alerts"'))
     .option('--comment <text>', 'why, or what is being done')
@@ -219,6 +239,19 @@ export function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(function (this: Command) {
       return run(async () => (await import('./cli/commands/audit.js')).auditVerifyCommand)(merged(this));
+    });
+
+  const secrets = program.command('secrets').description('encryption of secrets at rest (Channel passwords and tokens, Check credentials, …)');
+  secrets
+    .command('rotate')
+    .description('with the server stopped: re-encrypt every stored secret (objects and all versions) with a new key, in one transaction')
+    .requiredOption('--new-key-file <path>', 'the new key; created with a new random key (mode 0600) when missing')
+    .addOption(new Option('--data-dir <dir>', "the server's data dir (SQLite state and DIR/secret.key)").env('KANSOKU_DATA_DIR').default('./kansoku-data'))
+    .addOption(new Option('--state <url>', 'PostgreSQL state store, postgres://… (default: SQLite in the data dir)').env('KANSOKU_STATE_URL'))
+    .addOption(new Option('--secret-key-file <path>', 'the current key (default: KANSOKU_SECRET_KEY, then DIR/secret.key)').env('KANSOKU_SECRET_KEY_FILE'))
+    .option('--json', 'JSON output')
+    .action(function (this: Command) {
+      return run(async () => (await import('./cli/commands/secrets.js')).secretsRotateCommand)(this.opts());
     });
 
   return program;

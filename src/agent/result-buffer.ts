@@ -1,12 +1,13 @@
 import type { ProbeResult } from '../checks/locations/protocol.js';
 
 /**
- * Results waiting to reach the server, oldest first, in memory and bounded: beyond `max` the
- * oldest are dropped (and counted), so a server that stays down costs memory up to a fixed cap
- * and the newest results, which decide the current state, survive.
+ * Items waiting to reach the server (probe results, or encoded host-metric collections), oldest
+ * first, in memory and bounded: beyond `max` the oldest are dropped (and counted), so a server
+ * that stays down costs memory up to a fixed cap and the newest items, which decide the current
+ * state, survive.
  */
-export class ResultBuffer {
-  #items: ProbeResult[] = [];
+export class ResultBuffer<T = ProbeResult> {
+  #items: T[] = [];
   #dropped = 0;
   #waiters: (() => void)[] = [];
 
@@ -23,23 +24,25 @@ export class ResultBuffer {
     return this.#dropped;
   }
 
-  add(r: ProbeResult): void {
+  /** Adds an item; returns how many old ones this dropped (0 unless the buffer was full). */
+  add(r: T): number {
     this.#items.push(r);
-    if (this.#items.length > this.max) {
-      const over = this.#items.length - this.max;
+    const over = Math.max(0, this.#items.length - this.max);
+    if (over) {
       this.#items.splice(0, over);
       this.#dropped += over;
     }
     for (const w of this.#waiters.splice(0)) w();
+    return over;
   }
 
   /** The oldest `n` results, still in the buffer until `remove` confirms they were delivered. */
-  peek(n: number): ProbeResult[] {
+  peek(n: number): T[] {
     return this.#items.slice(0, n);
   }
 
   /** Removes delivered results (by identity: results dropped meanwhile are skipped). */
-  remove(delivered: readonly ProbeResult[]): void {
+  remove(delivered: readonly T[]): void {
     const gone = new Set(delivered);
     this.#items = this.#items.filter((r) => !gone.has(r));
   }

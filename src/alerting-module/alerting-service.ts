@@ -6,11 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildAlertingConfig, Dispatcher as AlertDispatcher, RouteTree, routeSpecSchema, type AlertingConfig, type AlertingDocument, type Notification } from '../alerting/index.js';
-import { errorMessage } from '../lib/errors.js';
+import { errorMessage, UnavailableError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { alertNotificationSchema, channelSpecSchema, deliverNow, renderPreview, type AlertNotification, type ChannelSpec, type Dispatcher as NotifyDispatcher, type NotificationPreview } from '../notify/index.js';
 import { alertRuleSpecSchema, fingerprintLabels, type PostableAlert, type RuleManager } from '../rules/index.js';
-import type { StoredObject } from '../store/state-store.js';
+import type { OutboxEntry } from '../notify/outbox-store.js';
+import type { AlertEventRecord, AlertNotificationRecord, AlertStateStore, PersistedAlert, StoredObject } from '../store/state-store.js';
+import type { AlertStateWriter } from './alert-state-writer.js';
 import { dispatchKey, severityOf, toChannelNotification, type RunbookInfo } from './channel-notification.js';
 
 /** Receiver of the stand-in route used while no valid Route tree exists: alerts are recorded, not sent. */
@@ -38,6 +40,28 @@ export interface AlertView {
   receivers: string[];
 }
 
+/** `GET /api/v1/alerts/:fingerprint`: one alert with its history, acknowledgement, escalation and notifications. */
+export interface AlertDetail {
+  alert: AlertView;
+  /** Pending since (rule alerts), as the rule counts it. */
+  activeAt: string | null;
+  history: { at: string; event: string; detail: string }[];
+  escalations: { groupKey: string; policy: string; startedAt: string; stepReached: number; nextStepAt: string | null; notified: string[]; stopped: boolean }[];
+  notifications: {
+    at: string;
+    channel: string;
+    groupKey: string;
+    reason: AlertNotificationRecord['reason'];
+    step: number | null;
+    status: AlertNotificationRecord['status'];
+    outcome: AlertNotificationRecord['outcome'];
+    outboxKey: string | null;
+    error: string | null;
+    /** The outbox entry's delivery state, when it is still kept. */
+    delivery: { status: OutboxEntry['status']; attempts: number; deliveredAt: string | null; lastError: string | null } | null;
+  }[];
+}
+
 export interface DrillHop {
   hop: 'route' | 'render' | 'deliver';
   channel?: string;
@@ -62,6 +86,10 @@ export class AlertingService {
   private configIssues: string[] = [];
   /** The routing the dispatcher runs with (kept here: the dispatcher does not expose it). */
   private config: AlertingConfig = AlertingService.emptyConfig();
+  /** Set by the module: the alert journal (persistence) and what `showAlert` reads. */
+  journal?: AlertStateWriter;
+  alertState?: AlertStateStore;
+  outbox?: { getByKey(key: string): Promise<OutboxEntry | undefined> };
 
   constructor(
     readonly dispatcher: AlertDispatcher,
@@ -173,7 +201,13 @@ export class AlertingService {
     if (n.receiver === NO_RECEIVER) return;
     const repeatMs = this.repeatIntervalOf(n.kansoku.route);
     const cn = toChannelNotification(n, dispatchKey(n, repeatMs), (name) => this.runbook(name));
-    await this.notify.enqueue(n.receiver, cn);
+    try {
+      const r = await this.notify.enqueue(n.receiver, cn);
+      this.journal?.notified(n, r.created ? 'queued' : 'duplicate', r.idempotencyKey);
+    } catch (err) {
+      this.journal?.notified(n, 'failed', null, errorMessage(err));
+      throw err;
+    }
   }
 
   private repeatIntervalOf(routeId: string): number {
@@ -187,7 +221,7 @@ export class AlertingService {
     const routes = this.config.routes;
     return this.dispatcher
       .listAlerts(now)
-      .map(({ alert: a, status: s }) => ({
+      .map(({ alert: a, status: s }): AlertView => ({
         fingerprint: a.fingerprint,
         labels: a.labels,
         annotations: a.annotations,
@@ -236,9 +270,72 @@ export class AlertingService {
     return [...pending, ...routed];
   }
 
-  acknowledge(fingerprint: string, by: string, comment: string): AlertView | undefined {
+  /**
+   * Acknowledges an alert and answers once the acknowledgement is stored: if it cannot be
+   * stored, it is taken back and the caller gets an error (the person retries; nothing is
+   * acknowledged that a restart would forget).
+   */
+  async acknowledge(fingerprint: string, by: string, comment: string): Promise<AlertView | undefined> {
+    const before = this.dispatcher.store.get(fingerprint)?.ack;
     if (!this.dispatcher.acknowledge(fingerprint, by, comment)) return undefined;
+    if (this.journal) {
+      try {
+        await this.journal.flush();
+      } catch (err) {
+        if (before) this.dispatcher.store.acknowledge(fingerprint, before);
+        else this.dispatcher.store.unacknowledge(fingerprint);
+        throw new UnavailableError('KSK_ALERT_ACK_NOT_STORED', `the acknowledgement could not be stored (${errorMessage(err)}); it was not recorded, try again`, { cause: err });
+      }
+    }
     return this.listAlerts().find((a) => a.fingerprint === fingerprint);
+  }
+
+  /** One alert in full: current view, state history, acknowledgement, escalation, notification log with delivery states. */
+  async showAlert(fingerprint: string): Promise<AlertDetail | undefined> {
+    // Pending writes first, so what was just seen in the listing is in the history too.
+    await this.journal?.flush().catch((err: unknown) => this.log.warn({ err }, 'alert state not yet stored; showing what is'));
+    const live = this.listAllAlerts().find((a) => a.fingerprint === fingerprint);
+    const stored = await this.alertState?.getAlert(fingerprint);
+    const alert = live ?? (stored ? viewOfPersisted(stored) : undefined);
+    if (!alert) return undefined;
+    const [events, notes] = this.alertState ? await Promise.all([this.alertState.alertEvents(fingerprint), this.alertState.alertNotifications(fingerprint)]) : [[] as AlertEventRecord[], [] as AlertNotificationRecord[]];
+    const notifications: AlertDetail['notifications'] = [];
+    for (const n of notes) {
+      const e = n.outboxKey && this.outbox ? await this.outbox.getByKey(n.outboxKey) : undefined;
+      notifications.push({
+        at: new Date(n.at).toISOString(),
+        channel: n.channel,
+        groupKey: n.groupKey,
+        reason: n.reason,
+        step: n.step,
+        status: n.status,
+        outcome: n.outcome,
+        outboxKey: n.outboxKey,
+        error: n.error,
+        delivery: e ? { status: e.status, attempts: e.attempts, deliveredAt: e.deliveredAt, lastError: e.lastError } : null,
+      });
+    }
+    const rule = this.rules.alerts().find((a) => a.fingerprint === fingerprint);
+    const activeAt = rule?.activeAt ?? stored?.activeAt ?? null;
+    const acked = alert.ack !== null;
+    return {
+      alert,
+      activeAt: activeAt !== null ? new Date(activeAt).toISOString() : null,
+      history: events.map((e) => ({ at: new Date(e.at).toISOString(), event: e.event, detail: e.detail })),
+      escalations: this.dispatcher
+        .exportState()
+        .escalations.filter((e) => e.alerts.includes(fingerprint))
+        .map((e) => ({
+          groupKey: e.groupKey,
+          policy: e.policy,
+          startedAt: new Date(e.startedAt).toISOString(),
+          stepReached: e.stepReached,
+          nextStepAt: e.nextStepAt !== null ? new Date(e.nextStepAt).toISOString() : null,
+          notified: e.notified,
+          stopped: acked || alert.state !== 'firing',
+        })),
+      notifications,
+    };
   }
 
   /** A sample notification for previews and drills: one firing alert with the given labels. */
@@ -324,4 +421,27 @@ export class AlertingService {
   receive(alerts: PostableAlert[]): void {
     if (alerts.length) this.dispatcher.receive(alerts);
   }
+}
+
+/** The listing's view of an alert known only from the store (no longer held in memory). */
+function viewOfPersisted(a: PersistedAlert): AlertView {
+  const iso = (ms: number | null) => (ms !== null ? new Date(ms).toISOString() : null);
+  return {
+    fingerprint: a.fingerprint,
+    labels: a.labels,
+    annotations: a.annotations,
+    state: a.state,
+    severity: a.labels.severity ?? '',
+    startsAt: iso(a.startsAt ?? a.activeAt ?? a.updatedAt)!,
+    endsAt: iso(a.endsAt),
+    updatedAt: iso(a.updatedAt)!,
+    generatorURL: a.generatorURL,
+    reasons: a.reasons,
+    silencedBy: [],
+    inhibitedBy: [],
+    mutedBy: [],
+    suppressedBy: a.dependsOn,
+    ack: a.ack ? { by: a.ack.by, at: new Date(a.ack.at).toISOString(), comment: a.ack.comment } : null,
+    receivers: [],
+  };
 }

@@ -60,4 +60,19 @@ describe('default check alerts', () => {
     ]);
     expect(out[0]!.fingerprint).toBe(old!.fingerprint);
   });
+
+  it('after a restart, a restored firing alert resolves once when its check recovered, and stays while the check has no result yet', () => {
+    const before = new CheckAlerts();
+    const [fired] = before.update('shop-top', view(), 5000);
+    const after = new CheckAlerts();
+    after.restore([fired!]);
+    expect(after.sync([view({ status: 'pending', hard: true })], 9000)).toEqual([fired]);
+    const out = after.sync([view({ status: 'ok' })], 10_000);
+    expect(out).toEqual([{ ...fired, endsAt: 10_000 }]);
+    expect(after.sync([view({ status: 'ok' })], 11_000)).toEqual([]);
+    // Still failing after the restart: the same alert (same start), not a new one.
+    const again = new CheckAlerts();
+    again.restore([fired!]);
+    expect(again.sync([view()], 12_000)).toEqual([fired]);
+  });
 });

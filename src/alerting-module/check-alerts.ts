@@ -63,6 +63,8 @@ export class CheckAlerts {
   update(name: string, v: CheckView | undefined, now: number): PostableAlert[] {
     const prev = this.firing.get(name);
     const out: PostableAlert[] = [];
+    // A check with no result yet (just restarted, restoring) proves nothing: keep what fired.
+    if (v && prev && v.status === 'pending') return [prev];
     if (v && isHardFailure(v)) {
       const a = this.alertFor(v, now, prev);
       if (prev && prev.fingerprint !== a.fingerprint) out.push({ ...prev, endsAt: now });
@@ -85,6 +87,17 @@ export class CheckAlerts {
     }
     for (const name of [...this.firing.keys()]) if (!seen.has(name)) out.push(...this.update(name, undefined, now));
     return out;
+  }
+
+  /**
+   * Takes back the firing check alerts a previous process had (restart), so a check that
+   * recovered while the server was down resolves its alert once instead of leaving it firing.
+   */
+  restore(alerts: readonly PostableAlert[]): void {
+    for (const a of alerts) {
+      const check = a.labels.check;
+      if (a.labels.alertname === CHECK_ALERT_NAME && check && !this.firing.has(check)) this.firing.set(check, { ...a, labels: { ...a.labels }, annotations: { ...a.annotations } });
+    }
   }
 
   firingChecks(): string[] {

@@ -22,7 +22,9 @@ import type { MetricsApi } from '../metrics/module.js';
 import { channelKind, Dispatcher as NotifyDispatcher, type DispatcherOptions as NotifyOptions } from '../notify/index.js';
 import { PromqlEngine } from '../query/promql/index.js';
 import { alertRuleKind, engineQueryFunc, RuleManager, type CheckStateSnapshot } from '../rules/index.js';
+import { KyselyAlertStateStore } from '../store/state/kysely-alert-state-store.js';
 import { KyselyOutboxStore } from '../store/state/kysely-outbox-store.js';
+import { AlertStateWriter } from './alert-state-writer.js';
 import type { KyselyStateStore } from '../store/state/kysely-state-store.js';
 import { AlertSeriesWriter } from './alert-series.js';
 import { AlertingService, CONFIG_KINDS } from './alerting-service.js';
@@ -39,6 +41,19 @@ export interface AlertingModuleOptions {
   notify?: Partial<Pick<NotifyOptions, 'pollIntervalMs' | 'maxAttempts' | 'backoff' | 'stopGraceMs' | 'perChannelConcurrency'>>;
   /** Kansoku's own URL for links in notifications (default KANSOKU_EXTERNAL_URL, else http://LISTEN). */
   externalURL?: string;
+  /**
+   * Restoring rule `for` state after a restart (Prometheus's rules.alert.for-grace-period and
+   * for-outage-tolerance): defaults 1m and 1h (see src/rules/restore-for-state.ts).
+   */
+  forGracePeriodMs?: number;
+  forOutageToleranceMs?: number;
+  /**
+   * Restored firing alerts that no source sends again within this time are resolved (their rule
+   * or check was deleted while the server was down). Default 5m, Alertmanager's resolve_timeout.
+   */
+  restoredResolveAfterMs?: number;
+  /** How long alert state changes are collected before they are written (default 200 ms). */
+  journalDelayMs?: number;
 }
 
 /** Kinds whose objects the module reads. */
@@ -66,13 +81,14 @@ async function startAlerting(cx: ModuleContext, options: AlertingModuleOptions):
   const state = cx.state as Partial<KyselyStateStore>;
   if (!state.database || !state.engine) throw new Error('alerting needs the SQL state store (SQLite or PostgreSQL) for its notification outbox');
   const outbox = new KyselyOutboxStore(state.database as unknown as Kysely<unknown>, state.engine);
+  const alertState = new KyselyAlertStateStore(state.database);
 
   const checks = cx.modules.get('checks')?.api as ChecksApi | undefined;
   const metrics = cx.modules.get('metrics')?.api as MetricsApi | undefined;
   const engine = new PromqlEngine(metrics?.source ?? new StoreSeriesSource(cx.telemetry));
 
   // The service and the meta-monitor are created after the parts that call back into them.
-  const late: { service?: AlertingService; meta?: MetaMonitor; series?: AlertSeriesWriter } = {};
+  const late: { service?: AlertingService; meta?: MetaMonitor; series?: AlertSeriesWriter; journal?: AlertStateWriter } = {};
   const svc = (): AlertingService => late.service!;
   const notify = new NotifyDispatcher({
     store: outbox,
@@ -87,6 +103,7 @@ async function startAlerting(cx: ModuleContext, options: AlertingModuleOptions):
     externalURL,
     sendResolved: (r) => svc().sendResolved(r),
     onNotifyError: (n, err) => cx.logger.error({ err, receiver: n.receiver, groupKey: n.groupKey }, 'could not queue a notification; routing retries at the next group interval'),
+    onStateChange: () => late.journal?.schedule(),
   });
   const intervals = new Map<string, number>();
   const rules = new RuleManager({
@@ -98,6 +115,7 @@ async function startAlerting(cx: ModuleContext, options: AlertingModuleOptions):
       if (r.failedRules > 0) cx.logger.warn({ group: r.group, failed: r.failedRules }, 'alert rules failed to evaluate');
       late.meta?.onRound(r, intervals.get(r.group) ?? 60_000);
       late.series?.touch();
+      late.journal?.schedule();
     },
   });
   // ALERTS / ALERTS_FOR_STATE go where every other sample goes (the metrics module's batcher).
@@ -105,6 +123,10 @@ async function startAlerting(cx: ModuleContext, options: AlertingModuleOptions):
   late.series = series;
   const service = new AlertingService(dispatcher, notify, rules, cx.logger, externalURL);
   late.service = service;
+  const journal = new AlertStateWriter({ store: alertState, dispatcher, rules, logger: cx.logger.child({ part: 'alert-journal' }), ...(options.journalDelayMs !== undefined ? { delayMs: options.journalDelayMs } : {}) });
+  service.journal = journal;
+  service.alertState = alertState;
+  service.outbox = outbox;
 
   const watchdogs = new WatchdogRunner({ logger: cx.logger.child({ part: 'watchdog' }), externalURL });
   const reloadWatchdogs = () => {
@@ -136,11 +158,31 @@ async function startAlerting(cx: ModuleContext, options: AlertingModuleOptions):
   for (const kind of WATCHED) if (known.has(kind)) for (const o of await cx.objects.list({ kind })) service.put(o);
   reload();
 
+  // What the previous process knew: alerts, acknowledgements, dispatch log, escalations, rule timers.
+  const restored = await journal.restore({
+    ...(options.forGracePeriodMs !== undefined ? { forGracePeriodMs: options.forGracePeriodMs } : {}),
+    ...(options.forOutageToleranceMs !== undefined ? { forOutageToleranceMs: options.forOutageToleranceMs } : {}),
+  });
+  late.journal = journal;
+  journal.start();
+  const resolveOrphans = setTimeout(() => {
+    const gone = dispatcher.resolveUnconfirmed();
+    if (gone.length) cx.logger.info({ alerts: gone }, 'resolved restored alerts that no rule, check or monitor raised again');
+  }, options.restoredResolveAfterMs ?? 5 * 60_000);
+  resolveOrphans.unref();
+  const restoredActive = restored.alerts.filter((a) => a.state !== 'resolved').length;
+  if (restored.alerts.length) cx.logger.info({ alerts: restored.alerts.length, active: restoredActive, escalations: restored.escalations.length }, 'alert state restored');
+
   // Default check alerts, driven by state-change events.
   const checkAlerts = new CheckAlerts({
     runbookOf: (name) => (service.getObject('Check', name)?.spec as { runbook?: string } | undefined)?.runbook,
     externalURL,
   });
+  checkAlerts.restore(
+    restored.alerts
+      .filter((a) => a.endsAt === null && a.startsAt !== null && a.rule === null)
+      .map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt!, ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}) })),
+  );
   const defaultAlerts = options.defaultCheckAlerts ?? true;
   const syncChecks = () => {
     if (!checks) return;
@@ -192,12 +234,14 @@ async function startAlerting(cx: ModuleContext, options: AlertingModuleOptions):
       unsubscribeObjects();
       unsubscribeChecks?.();
       clearInterval(resync);
+      clearTimeout(resolveOrphans);
       if (reloadTimer) clearTimeout(reloadTimer);
       meta.stop();
       watchdogs.stop();
       await rules.stop();
       series?.stop();
       await dispatcher.stop();
+      await journal.stop().catch((err: unknown) => cx.logger.error({ err }, 'could not store the last alert state changes'));
       await notify.stop();
     },
     api: service,

@@ -91,6 +91,11 @@ export class AlertStore {
     return { alert: rec, changed: true };
   }
 
+  /** Puts back a record persisted by an earlier process (restart). */
+  restore(a: StoredAlert): void {
+    this.alerts.set(a.fingerprint, { ...a, labels: { ...a.labels }, annotations: { ...a.annotations }, ...(a.ack ? { ack: { ...a.ack } } : {}) });
+  }
+
   get(fingerprint: string): StoredAlert | undefined {
     return this.alerts.get(fingerprint);
   }

@@ -207,3 +207,66 @@ describe('acknowledgement and escalation', () => {
     expect(w.sent.map((n) => n.receiver)).toEqual(['ops']);
   });
 });
+
+describe('restart: restoreState', () => {
+  const docs = [
+    doc('Route', 'root', { receiver: 'ops', groupBy: ['alertname'], groupWait: '0s', groupInterval: '1m', repeatInterval: '4h', escalationPolicy: 'oncall' }),
+    doc('EscalationPolicy', 'oncall', { steps: [{ after: '10m', receivers: ['lead'] }, { after: '30m', receivers: ['manager'] }] }),
+  ];
+  /** Runs a first process until `upTo`, then a second one from `restartAt` with what the first exported. */
+  async function restart(upTo: number, restartAt: number, before?: (w: ReturnType<typeof setup>) => void) {
+    const w1 = setup(docs);
+    const a = w1.alert({ alertname: 'Down', instance: 'a' });
+    w1.d.receive([a]);
+    await w1.clock.advance(upTo);
+    before?.(w1);
+    const alerts = w1.d.store.list().map((x) => ({ ...x }));
+    const state = w1.d.exportState();
+    await w1.d.stop();
+    const w2 = setup(docs);
+    await w2.clock.advance(restartAt);
+    w2.d.restoreState(alerts, JSON.parse(JSON.stringify(state)) as typeof state);
+    return { w1, w2, a };
+  }
+
+  it('an escalation continues from the step it reached; nothing already sent is sent again', async () => {
+    const { w1, w2, a } = await restart(15 * MIN, 17 * MIN);
+    expect(w1.summary()).toEqual(['0s ops firing [a:firing]', '600s lead firing [a:firing]']);
+    expect(w1.d.exportState().escalations).toEqual([]);
+    w2.d.receive([a]);
+    await w2.clock.advance(12 * MIN);
+    expect(w2.sent).toEqual([]);
+    await w2.clock.advance(1 * MIN); // 30m after the first notification
+    expect(w2.summary()).toEqual(['1800s manager firing [a:firing]']);
+    w2.d.receive([{ ...a, endsAt: w2.clock.now() }]);
+    await w2.clock.advance(1 * MIN);
+    // Everyone notified before and after the restart gets the resolution, once.
+    expect(w2.summary().slice(1).sort()).toEqual(['1860s lead resolved [a:resolved]', '1860s manager resolved [a:resolved]', '1860s ops resolved [a:resolved]']);
+    await w2.clock.advance(10 * MIN);
+    expect(w2.sent).toHaveLength(4);
+  });
+
+  it('an acknowledged alert stays acknowledged and its escalation stopped', async () => {
+    const { w2, a } = await restart(5 * MIN, 6 * MIN, (w) => w.d.acknowledge(a0(w), 'tanaka', 'on it'));
+    expect(w2.d.store.get(a.fingerprint)!.ack).toMatchObject({ by: 'tanaka', comment: 'on it' });
+    w2.d.receive([a]);
+    await w2.clock.advance(60 * MIN);
+    expect(w2.sent).toEqual([]);
+  });
+
+  it('an alert that resolved while the server was down is resolved once; restored alerts nobody confirms resolve', async () => {
+    const { w2, a } = await restart(2 * MIN, 3 * MIN);
+    w2.d.receive([{ ...a, endsAt: w2.clock.now() }]);
+    await w2.clock.advance(5 * MIN);
+    expect(w2.summary()).toEqual(['180s ops resolved [a:resolved]']);
+
+    const r = await restart(2 * MIN, 3 * MIN);
+    expect(r.w2.d.resolveUnconfirmed()).toEqual([r.a.fingerprint]);
+    await r.w2.clock.advance(2 * MIN);
+    expect(r.w2.summary()).toEqual(['180s ops resolved [a:resolved]']);
+  });
+});
+
+function a0(w: ReturnType<typeof setup>): string {
+  return w.d.store.list()[0]!.fingerprint;
+}

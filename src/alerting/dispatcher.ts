@@ -42,12 +42,51 @@ export interface DispatcherOptions {
   store?: AlertStore;
   /** Called when a notification is rejected (it is retried at the next flush). */
   onNotifyError?: (n: Notification, err: unknown) => void;
+  /** Called after anything persisted may have changed (alerts, dispatch log, escalations): the journal's cue. */
+  onStateChange?: () => void;
 }
 
 interface Episode {
+  policy: string;
+  steps: EscalationStep[];
   startedAt: number;
   timers: TimerHandle[];
   notified: Set<string>;
+  /** Index of the last step whose time came (-1: none yet). */
+  stepReached: number;
+}
+
+/** An escalation episode without its timers: carried across a reload or a restart. */
+export interface EpisodeState {
+  policy: string;
+  startedAt: number;
+  stepReached: number;
+  notified: string[];
+}
+
+/** Routing's durable state besides the alerts (see exportState / restoreState). */
+export interface DispatchLogState {
+  /** Opaque key of group and receiver. */
+  key: string;
+  groupKey: string;
+  receiver: string;
+  firing: string[];
+  resolved: string[];
+  at: number;
+}
+
+export interface EscalationState extends EpisodeState {
+  /** Opaque key of the group. */
+  key: string;
+  groupKey: string;
+  route: string;
+  nextStepAt: number | null;
+  alerts: string[];
+}
+
+export interface DispatcherState {
+  dispatchLog: DispatchLogState[];
+  escalations: EscalationState[];
 }
 
 interface AggrGroup {
@@ -67,7 +106,13 @@ interface NflogEntry {
   firing: Set<string>;
   resolved: Set<string>;
   at: number;
+  groupKey: string;
+  receiver: string;
 }
+
+/** Group ids hold \u0000 separators, which PostgreSQL text cannot store: keys leave encoded. */
+const encodeKey = (k: string): string => Buffer.from(k, 'utf8').toString('base64url');
+const decodeKey = (k: string): string => Buffer.from(k, 'base64url').toString('utf8');
 
 export interface GroupInfo {
   groupKey: string;
@@ -85,6 +130,10 @@ export class Dispatcher {
   readonly store: AlertStore;
   private readonly groups = new Map<string, AggrGroup>();
   private readonly nflog = new Map<string, NflogEntry>();
+  /** Escalation episodes waiting for their group to be rebuilt (reload, restart), by group id. */
+  private readonly carried = new Map<string, EpisodeState & { groupKey: string; route: string; alerts: string[] }>();
+  /** Restored firing alerts no source has confirmed since the restart. */
+  private readonly unconfirmed = new Set<string>();
   private stopped = false;
 
   constructor(private readonly opts: DispatcherOptions) {
@@ -99,9 +148,90 @@ export class Dispatcher {
    */
   setConfig(config: AlertingConfig): void {
     this.config = config;
-    for (const g of this.groups.values()) this.dropGroup(g);
     const now = this.clock.now();
+    // Escalations in progress continue in the rebuilt groups instead of starting over, and
+    // resolutions not yet notified are still notified.
+    const unsent: StoredAlert[] = [];
+    for (const g of [...this.groups.values()]) {
+      if (g.episode) this.carried.set(g.id, { ...episodeState(g.episode), groupKey: g.groupKey, route: g.route.id, alerts: [...g.members] });
+      for (const fp of g.members) {
+        const a = this.store.get(fp);
+        if (a && isResolved(a, now)) unsent.push(a);
+      }
+      this.dropGroup(g);
+    }
     for (const a of this.store.firing(now)) this.route(a, now);
+    for (const a of unsent) this.route(a, now, true);
+    // An episode whose group is gone with the old routing ends.
+    this.carried.clear();
+    this.changed();
+  }
+
+  /**
+   * Restores what a previous process persisted: the alerts, the notification log (so nothing
+   * already sent is sent again before repeat_interval) and escalation episodes (they continue
+   * from the step they reached). Call after the first setConfig with the real routing. A resolved
+   * alert that a dispatch log entry shows as notified firing is routed so its resolution goes out.
+   */
+  restoreState(alerts: readonly StoredAlert[], state: DispatcherState): void {
+    const now = this.clock.now();
+    for (const d of state.dispatchLog) {
+      this.nflog.set(decodeKey(d.key), { firing: new Set(d.firing), resolved: new Set(d.resolved), at: d.at, groupKey: d.groupKey, receiver: d.receiver });
+    }
+    for (const e of state.escalations) {
+      this.carried.set(decodeKey(e.key), { policy: e.policy, startedAt: e.startedAt, stepReached: e.stepReached, notified: [...e.notified], groupKey: e.groupKey, route: e.route, alerts: [...e.alerts] });
+    }
+    const notifiedFiring = new Set<string>();
+    for (const d of state.dispatchLog) for (const fp of d.firing) notifiedFiring.add(fp);
+    for (const a of alerts) {
+      this.store.restore(a);
+      const resolved = isResolved(a, now);
+      if (!resolved) this.unconfirmed.add(a.fingerprint);
+      if (!resolved || notifiedFiring.has(a.fingerprint)) this.route(a, now, true);
+    }
+    // Log entries and episodes of groups that no longer exist mean nothing now.
+    const live = new Set<string>();
+    for (const g of this.groups.values()) live.add(g.id);
+    for (const k of [...this.nflog.keys()]) if (!live.has(k.slice(0, k.lastIndexOf('\u0000')))) this.nflog.delete(k);
+    this.carried.clear();
+    this.changed();
+  }
+
+  /**
+   * Resolves restored firing alerts that no source (rule, check, meta-monitoring) has sent again
+   * since the restore: their source is gone (a rule or check deleted while the server was down).
+   * Alertmanager's resolve_timeout in spirit; returns the fingerprints resolved.
+   */
+  resolveUnconfirmed(now = this.clock.now()): string[] {
+    const out: string[] = [];
+    for (const fp of this.unconfirmed) {
+      const a = this.store.get(fp);
+      if (a && !isResolved(a, now)) {
+        out.push(fp);
+        this.receive([{ fingerprint: fp, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: now, ...(a.generatorURL ? { generatorURL: a.generatorURL } : {}) }]);
+      }
+    }
+    this.unconfirmed.clear();
+    return out;
+  }
+
+  /** The dispatch log and escalation episodes, for the journal. */
+  exportState(): DispatcherState {
+    const now = this.clock.now();
+    const dispatchLog: DispatchLogState[] = [...this.nflog].map(([k, e]) => ({ key: encodeKey(k), groupKey: e.groupKey, receiver: e.receiver, firing: [...e.firing].sort(), resolved: [...e.resolved].sort(), at: e.at }));
+    const escalations: EscalationState[] = [];
+    for (const g of this.groups.values()) {
+      if (!g.episode) continue;
+      const ep = g.episode;
+      const next = ep.steps[ep.stepReached + 1];
+      escalations.push({ key: encodeKey(g.id), groupKey: g.groupKey, route: g.route.id, ...episodeState(ep), nextStepAt: next ? Math.max(now, ep.startedAt + next.afterMs) : null, alerts: [...g.members].sort() });
+    }
+    for (const [id, c] of this.carried) escalations.push({ key: encodeKey(id), ...c, nextStepAt: null });
+    return { dispatchLog, escalations };
+  }
+
+  private changed(): void {
+    this.opts.onStateChange?.();
   }
 
   /** Changes only the silences (they come and go through the API more often than the rest). */
@@ -118,21 +248,28 @@ export class Dispatcher {
     if (this.stopped) return;
     const now = this.clock.now();
     for (const a of alerts) {
+      this.unconfirmed.delete(a.fingerprint);
       const { alert } = this.store.upsert(a, now);
       this.route(alert, now);
     }
+    this.changed();
   }
 
-  private route(a: StoredAlert, now: number): void {
+  private route(a: StoredAlert, now: number, force = false): void {
     for (const r of this.config.routes.match(a.labels)) {
       const labels = groupLabels(a.labels, r);
       const id = `${r.id}\u0000${labelsKey(labels)}`;
       let g = this.groups.get(id);
       if (!g) {
-        if (isResolved(a, now)) continue;
+        if (isResolved(a, now) && !force) continue;
         g = { id, groupKey: `${r.key}:${formatLabelSet(labels)}`, route: r, labels, members: new Set(), hasFlushed: false, nextFlushAt: now + r.groupWaitMs };
         this.groups.set(id, g);
         this.arm(g, r.groupWaitMs);
+        const carried = this.carried.get(id);
+        if (carried) {
+          this.carried.delete(id);
+          this.resumeEpisode(g, carried, now);
+        }
       }
       g.members.add(a.fingerprint);
       // An alert that began more than group_wait ago gains nothing from waiting.
@@ -192,7 +329,9 @@ export class Dispatcher {
   /** Acknowledges an alert: who, when, why. Stops its escalation; returns undefined when unknown. */
   acknowledge(fingerprint: string, by: string, comment = ''): StoredAlert | undefined {
     const ack: Acknowledgement = { by, at: this.clock.now(), comment };
-    return this.store.acknowledge(fingerprint, ack);
+    const a = this.store.acknowledge(fingerprint, ack);
+    if (a) this.changed();
+    return a;
   }
 
   groupsInfo(): GroupInfo[] {
@@ -240,7 +379,7 @@ export class Dispatcher {
       if (visible.length > 0 && needsUpdate(entry, firing, resolved, sendResolved, g.route.repeatIntervalMs, now)) {
         const payload = sendResolved ? visible : firing;
         if (payload.length > 0) ok = await this.send(g, receiver, payload, now, 'route');
-        if (ok) this.nflog.set(logKey, { firing: new Set(firing.map((a) => a.fingerprint)), resolved: new Set(resolved.map((a) => a.fingerprint)), at: now });
+        if (ok) this.nflog.set(logKey, { firing: new Set(firing.map((a) => a.fingerprint)), resolved: new Set(resolved.map((a) => a.fingerprint)), at: now, groupKey: g.groupKey, receiver });
       }
       if (ok) await this.escalate(g, firing, resolved, now);
     }
@@ -253,17 +392,15 @@ export class Dispatcher {
         this.nflog.delete(`${g.id}\u0000${g.route.receiver}`);
       }
     }
+    this.changed();
   }
 
   private async escalate(g: AggrGroup, firing: StoredAlert[], resolved: StoredAlert[], now: number): Promise<void> {
-    const policy = g.route.escalationPolicy ? this.config.escalationPolicies?.get(g.route.escalationPolicy) : undefined;
-    if (!policy) return;
+    const name = g.route.escalationPolicy;
+    const policy = name ? this.config.escalationPolicies?.get(name) : undefined;
+    if (!policy || !name) return;
     if (firing.length > 0 && !g.episode) {
-      const ep: Episode = { startedAt: now, timers: [], notified: new Set() };
-      g.episode = ep;
-      policy.forEach((step, i) => {
-        ep.timers.push(this.clock.setTimer(() => void this.runStep(g, ep, step, i).catch(() => undefined), step.afterMs));
-      });
+      this.startEpisode(g, { policy: name, startedAt: now, stepReached: -1, notified: [] }, policy, now);
       return;
     }
     if (firing.length === 0 && g.episode) {
@@ -276,8 +413,27 @@ export class Dispatcher {
     }
   }
 
+  private startEpisode(g: AggrGroup, st: EpisodeState, steps: EscalationStep[], now: number): void {
+    const ep: Episode = { policy: st.policy, steps, startedAt: st.startedAt, timers: [], notified: new Set(st.notified), stepReached: st.stepReached };
+    g.episode = ep;
+    steps.forEach((step, i) => {
+      // Steps already reached (before a reload or restart) are not run again.
+      if (i <= st.stepReached) return;
+      ep.timers.push(this.clock.setTimer(() => void this.runStep(g, ep, step, i).catch(() => undefined), Math.max(0, st.startedAt + step.afterMs - now)));
+    });
+  }
+
+  /** Continues a carried episode when its group's route still names the same policy. */
+  private resumeEpisode(g: AggrGroup, st: EpisodeState, now: number): void {
+    if (g.route.escalationPolicy !== st.policy) return;
+    const steps = this.config.escalationPolicies?.get(st.policy);
+    if (steps) this.startEpisode(g, st, steps, now);
+  }
+
   private async runStep(g: AggrGroup, ep: Episode, step: EscalationStep, index: number): Promise<void> {
     if (g.episode !== ep || this.stopped) return;
+    ep.stepReached = Math.max(ep.stepReached, index);
+    this.changed();
     const now = this.clock.now();
     const pending = [...g.members]
       .map((fp) => this.store.get(fp))
@@ -286,6 +442,7 @@ export class Dispatcher {
     for (const receiver of step.receivers) {
       if (await this.send(g, receiver, pending, now, 'escalation', index)) ep.notified.add(receiver);
     }
+    this.changed();
   }
 
   private async send(g: AggrGroup, receiver: string, alerts: StoredAlert[], now: number, reason: 'route' | 'escalation', step?: number): Promise<boolean> {
@@ -330,6 +487,10 @@ export function groupLabels(labels: Labels, r: ResolvedRoute): Labels {
   const out: Labels = {};
   for (const l of r.groupBy) if (labels[l] !== undefined && labels[l] !== '') out[l] = labels[l];
   return out;
+}
+
+function episodeState(ep: Episode): EpisodeState {
+  return { policy: ep.policy, startedAt: ep.startedAt, stepReached: ep.stepReached, notified: [...ep.notified].sort() };
 }
 
 /** Alertmanager's DedupStage.needsUpdate. */

@@ -4,7 +4,7 @@
  * maintenance windows, time intervals, acknowledgements, escalation policies, and an importer
  * for Alertmanager configuration files.
  */
-export { Dispatcher, groupLabels, type AlertingConfig, type DispatcherOptions, type GroupInfo } from './dispatcher.js';
+export { Dispatcher, groupLabels, type AlertingConfig, type DispatcherOptions, type GroupInfo, type DispatcherState, type DispatchLogState, type EscalationState, type EpisodeState } from './dispatcher.js';
 export { toWebhookPayload, goTimeString, formatLabelSet, type Notification, type NotificationAlert, type NotifyFunc } from './notification.js';
 export { AlertStore, isResolved, DEFAULT_ALERT_RETENTION_MS, type StoredAlert, type AlertStatus, type AlertStatusState, type Acknowledgement } from './alert-store.js';
 export { routeKind, routeSpecSchema, validateRouteSpec, type RouteSpec } from './route-kind.js';

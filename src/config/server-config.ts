@@ -15,7 +15,12 @@ export const serverConfigSchema = z
       .describe('address the HTTP API listens on'),
     state: z.string().optional().describe('postgres://user:pass@host:5432/db for PostgreSQL; default the embedded SQLite file'),
     telemetry: z.string().optional().describe('http://user:pass@host:8123/db for a ClickHouse server; default embedded chDB'),
+    secretKeyFile: z.string().min(1).optional().describe('file holding the key that encrypts secrets at rest (created when missing); default DIR/secret.key with SQLite'),
+    /** KANSOKU_SECRET_KEY (base64); startServer takes it out before the config reaches any module. */
+    secretKey: z.string().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The server collects its own host's metrics (job="node"); `--no-host-metrics` / KANSOKU_HOST_METRICS=off turns it off. */
+    hostMetrics: z.boolean().default(true),
     /** How long SIGTERM waits for in-flight requests and writes before it gives up. */
     shutdownTimeoutMs: z.number().int().positive().default(30_000),
   })
@@ -29,6 +34,8 @@ export function parseServerConfig(input: {
   state?: string;
   telemetry?: string;
   logLevel?: string;
+  hostMetrics?: boolean;
+  secretKeyFile?: string;
   env?: NodeJS.ProcessEnv;
 }): ServerConfig {
   const env = input.env ?? {};
@@ -38,11 +45,14 @@ export function parseServerConfig(input: {
     state: input.state ?? env.KANSOKU_STATE_URL,
     telemetry: input.telemetry ?? env.KANSOKU_TELEMETRY_URL,
     logLevel: input.logLevel ?? env.KANSOKU_LOG_LEVEL ?? 'info',
+    hostMetrics: input.hostMetrics === false ? false : !/^(0|false|off|no)$/i.test(env.KANSOKU_HOST_METRICS ?? ''),
+    secretKeyFile: input.secretKeyFile || env.KANSOKU_SECRET_KEY_FILE || undefined,
+    secretKey: env.KANSOKU_SECRET_KEY || undefined,
   };
   const r = serverConfigSchema.safeParse(raw);
   if (!r.success) {
     const first = r.error.issues[0]!;
-    const flag = { dataDir: '--data-dir', listen: '--listen', state: '--state', telemetry: '--telemetry', logLevel: '--log-level' }[String(first.path[0])] ?? String(first.path[0]);
+    const flag = { dataDir: '--data-dir', listen: '--listen', state: '--state', telemetry: '--telemetry', logLevel: '--log-level', secretKeyFile: '--secret-key-file', secretKey: 'KANSOKU_SECRET_KEY' }[String(first.path[0])] ?? String(first.path[0]);
     throw new ConfigError('KSK_CONFIG_INVALID', `${flag}: ${first.message}`);
   }
   return Object.freeze(r.data);

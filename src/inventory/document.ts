@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { objectLabelsSchema } from '../core/labels.js';
 import { ValidationError, type FieldIssue } from '../lib/errors.js';
 import type { KindRegistry } from './kinds.js';
+import { REDACTED } from './redact.js';
 
 export const API_VERSION = 'kansoku/v1';
 export const OBJECT_NAME_RE = /^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$/;
@@ -49,8 +50,8 @@ export function describeSource(source: string, raw: unknown): string {
   return kind || name ? `${source} (${kind ?? '?'}/${name ?? '?'})` : source;
 }
 
-export function zodIssues(err: z.ZodError, document: string | undefined, prefix = ''): FieldIssue[] {
-  return err.issues.map((i) => {
+export function zodIssues(err: z.ZodError | readonly z.core.$ZodIssue[], document: string | undefined, prefix = ''): FieldIssue[] {
+  return ('issues' in err ? err.issues : err).map((i) => {
     const p = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
     return { document, path: p || '(document)', message: issueMessage(i) };
   });
@@ -87,13 +88,22 @@ export function validateDocument(
     issues.push({ document: source, path: 'kind', message: `unknown kind "${kindName}"; known kinds: ${registry.names().join(', ')}` });
   }
   let spec: unknown;
+  let pendingSecrets = false;
   if (def) {
     if (r.spec === undefined) {
       issues.push({ document: source, path: 'spec', message: 'required field is missing (expected object)' });
     } else {
       const parsed = def.specSchema.safeParse(r.spec);
-      if (!parsed.success) issues.push(...zodIssues(parsed.error, source, 'spec'));
-      else {
+      if (!parsed.success) {
+        // "[redacted]" (from an export or a GET) stands for the stored secret, which may have to be
+        // a URL or an object: problems only there wait until the service has put the secret back.
+        const held = redactedSecretPaths(def.secretPaths ?? [], r.spec);
+        const rest = parsed.error.issues.filter((i) => !held.some((h) => h.every((seg, k) => String(i.path[k]) === seg)));
+        if (held.length && !rest.length) {
+          spec = r.spec;
+          pendingSecrets = true;
+        } else issues.push(...zodIssues(rest, source, 'spec'));
+      } else {
         spec = parsed.data;
         const extra = def.validate?.(parsed.data) ?? [];
         issues.push(...extra.map((i) => ({ ...i, document: source, path: `spec.${i.path}` })));
@@ -102,7 +112,40 @@ export function validateDocument(
   }
   if (issues.length || !env.success || !def) return { ok: false, issues };
   const { name, labels, annotations } = env.data.metadata;
-  return { ok: true, doc: { apiVersion: API_VERSION, kind: env.data.kind, metadata: { name, labels, annotations }, spec } };
+  const doc: ObjectDocument = { apiVersion: API_VERSION, kind: env.data.kind, metadata: { name, labels, annotations }, spec };
+  if (pendingSecrets) awaitingSecrets.set(doc, source);
+  return { ok: true, doc };
+}
+
+/** Documents whose spec is unparsed because a secret in it is "[redacted]"; value: where the document came from. */
+const awaitingSecrets = new WeakMap<ObjectDocument, string>();
+
+/**
+ * Where a document came from when its spec still holds "[redacted]" secrets that failed the
+ * schema on their own (a URL-typed secret, say); undefined for a fully validated document. The
+ * object service restores the stored secrets and validates again (`revalidateWithSecrets`).
+ */
+export function awaitsStoredSecrets(doc: ObjectDocument): string | undefined {
+  return awaitingSecrets.get(doc);
+}
+
+/** Concrete paths (segments under spec) whose value is "[redacted]" at one of the kind's secret paths. */
+function redactedSecretPaths(secretPaths: readonly string[], spec: unknown): string[][] {
+  const out: string[][] = [];
+  const walk = (node: unknown, parts: string[], at: string[]) => {
+    if (node === null || typeof node !== 'object') return;
+    const [head, ...rest] = parts;
+    if (head === undefined) return;
+    const obj = node as Record<string, unknown>;
+    for (const k of head === '*' ? Object.keys(obj) : [head]) {
+      if (!Object.hasOwn(obj, k)) continue;
+      if (rest.length === 0) {
+        if (obj[k] === REDACTED) out.push([...at, k]);
+      } else walk(obj[k], rest, [...at, k]);
+    }
+  };
+  for (const p of secretPaths) walk(spec, p.split('.'), []);
+  return out;
 }
 
 /** Validates many documents; throws one ValidationError listing every issue, or returns them all. */

@@ -22,6 +22,14 @@ const secretKind = {
   secretPaths: ['password'],
 };
 
+/** Secrets that must be a URL or an object: "[redacted]" fails their schema on its own. */
+const hookKind = {
+  kind: 'Hook',
+  description: 'test kind whose secrets are a URL and a header map',
+  specSchema: z.object({ url: z.url(), headers: z.record(z.string(), z.string()).default({}), timeout: z.string().default('5s') }).strict(),
+  secretPaths: ['url', 'headers'],
+};
+
 let store: StateStore;
 let svc: ObjectService;
 
@@ -37,7 +45,7 @@ spec: {title: "${title}", steps: [{title: step one}]}
 
 beforeAll(async () => {
   store = await openSqlite(path.join(mkdtempSync(path.join(tmpdir(), 'ksk-obj-')), 'state.db'));
-  svc = new ObjectService(store, new KindRegistry().register(runbookKind).register(secretKind));
+  svc = new ObjectService(store, new KindRegistry().register(runbookKind).register(secretKind).register(hookKind));
 });
 afterAll(async () => store.close());
 
@@ -196,5 +204,25 @@ describe('document validation', () => {
     const reg = new KindRegistry().register(runbookKind);
     const y = RB('dup', 'one') + '---\n' + RB('dup', 'two');
     expect(() => validateDocuments(parseDocumentsText(y, 'd.yaml'), reg)).toThrowError(/Runbook\/dup is defined twice \(first in d\.yaml#1\)/);
+  });
+
+  it('re-applies an export whose secrets must be a URL or an object: "[redacted]" keeps them, and is checked after they are put back', async () => {
+    const hook = `apiVersion: kansoku/v1\nkind: Hook\nmetadata: {name: ops}\nspec: {url: "https://hooks.example.test/T0/B0/secret", headers: {authorization: "Bearer s3cret"}}\n`;
+    await svc.apply(alice, docs(hook), { set: 'hooks' });
+    const exported = (await svc.export({ kind: 'Hook' })).map((d) => ({ raw: d, source: 'export.yaml' }));
+    expect(exported[0]!.raw.spec).toMatchObject({ url: '[redacted]', headers: '[redacted]' });
+    const again = validateDocuments(exported, svc.registry);
+    const plan = await svc.plan(again, { set: 'hooks' });
+    expect(plan.summary).toMatchObject({ create: 0, update: 0, unchanged: 1 });
+    // A change beside the kept secrets is applied, and the secrets stay.
+    const changed = validateDocuments([{ raw: { ...exported[0]!.raw, spec: { ...(exported[0]!.raw.spec as object), timeout: '9s' } }, source: 'export.yaml' }], svc.registry);
+    await svc.apply(alice, changed, { set: 'hooks' });
+    const live = await svc.get('Hook', 'ops');
+    expect(live.spec).toEqual({ url: 'https://hooks.example.test/T0/B0/secret', headers: { authorization: 'Bearer s3cret' }, timeout: '9s' });
+    // Other mistakes in such a document are still reported at once, with their path.
+    expect(() => validateDocuments([{ raw: { ...exported[0]!.raw, spec: { url: '[redacted]', timeout: 5 } }, source: 'bad.yaml' }], svc.registry)).toThrow(/spec\.timeout/);
+    // A new object has no stored secret to keep.
+    const fresh = validateDocuments([{ raw: { ...exported[0]!.raw, metadata: { name: 'new-hook' } }, source: 'new.yaml' }], svc.registry);
+    await expect(svc.apply(alice, fresh, { set: 'other', prune: false })).rejects.toThrow(/Hook\/new-hook does not exist yet: write the real value/);
   });
 });

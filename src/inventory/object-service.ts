@@ -5,9 +5,13 @@ import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js'
 import type { AuditInput, ObjectVersion, StateStore, StateTx, StoredObject } from '../store/state-store.js';
 import type { Actor } from './actor.js';
 import { deepEqual, diffValues, type FieldChange } from './diff.js';
-import { API_VERSION, invalidDocuments, validateDocument, type ObjectDocument } from './document.js';
+import { API_VERSION, awaitsStoredSecrets, invalidDocuments, validateDocument, type ObjectDocument } from './document.js';
 import type { KindRegistry } from './kinds.js';
 import { REDACTED, redactSpec } from './redact.js';
+import type { SecretBox } from '../secrets/envelope.js';
+import { sealedStore, SpecSealer } from './sealed-specs.js';
+import { resealStoredSecrets, type ResealReport } from './secrets-at-rest.js';
+import { SYSTEM_ACTOR } from './actor.js';
 
 export interface PlanEntry {
   action: 'create' | 'update' | 'delete' | 'unchanged';
@@ -52,12 +56,52 @@ export type ObjectChangeListener = (c: ObjectChange) => void;
  */
 export class ObjectService {
   readonly #listeners = new Set<ObjectChangeListener>();
+  /** The store with specs sealed on write and opened on read (the raw store without a key). */
+  private readonly store: StateStore;
+  readonly #raw: StateStore;
+  readonly #secrets: SecretBox | undefined;
 
+  /** @param opts.secrets the key that encrypts every kind's secret paths at rest; without it they are stored as given. */
   constructor(
-    private readonly store: StateStore,
+    store: StateStore,
     readonly registry: KindRegistry,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    opts: { secrets?: SecretBox } = {},
+  ) {
+    this.#raw = store;
+    this.#secrets = opts.secrets;
+    this.store = opts.secrets ? sealedStore(store, new SpecSealer(registry, opts.secrets)) : store;
+  }
+
+  /**
+   * Seals the secrets a version before encryption at rest stored in the clear (objects and every
+   * old version), in one transaction, audited as a system action when anything changed. Refuses,
+   * naming both keys, when stored secrets were sealed with another key.
+   */
+  async sealStoredSecrets(actor: Actor = SYSTEM_ACTOR): Promise<ResealReport | undefined> {
+    const box = this.#secrets;
+    if (!box) return undefined;
+    return this.#raw.transaction(async (tx) => {
+      const r = await resealStoredSecrets(tx, this.registry, box);
+      if (r.sealedPlain > 0) {
+        await tx.appendAudit(
+          this.auditInput(actor, 'secrets.encrypt', null, null, null, null, null, `encrypted ${r.sealedPlain} secret values stored in the clear (${r.objects} objects, ${r.versions} versions) with key ${box.keyId}`),
+        );
+      }
+      return r;
+    });
+  }
+
+  /** Re-encrypts every stored secret from the `from` keys to `to` (offline key rotation), audited. */
+  async rotateStoredSecrets(from: readonly SecretBox[], to: SecretBox, actor: Actor = SYSTEM_ACTOR): Promise<ResealReport> {
+    return this.#raw.transaction(async (tx) => {
+      const r = await resealStoredSecrets(tx, this.registry, to, from);
+      await tx.appendAudit(
+        this.auditInput(actor, 'secrets.rotate', null, null, null, null, null, `re-encrypted ${r.rekeyed} secret values from key ${from.map((b) => b.keyId).join(', ')} to key ${to.keyId}; sealed ${r.sealedPlain} plain values (${r.objects} objects, ${r.versions} versions)`),
+      );
+      return r;
+    });
+  }
 
   /** Listens for committed changes; returns the function that stops listening. */
   subscribe(listener: ObjectChangeListener): () => void {
@@ -139,6 +183,7 @@ export class ObjectService {
     return this.write(async (tx, changes) => {
       const existing = await tx.getObject(doc.kind, doc.metadata.name);
       if (existing) throw new ConflictError('KSK_OBJECT_EXISTS', `${doc.kind}/${doc.metadata.name} already exists (version ${existing.version}); use PUT to replace it`);
+      this.refuseRedactedCreate(doc);
       return track(changes, 'create', await this.writeCreate(tx, actor, doc, 'object.create', null));
     });
   }
@@ -223,6 +268,7 @@ export class ObjectService {
       wanted.add(key);
       const cur = live.get(key);
       if (!cur) {
+        this.refuseRedactedCreate(doc);
         entries.push({ action: 'create', kind: doc.kind, name: doc.metadata.name, changes: diffValues({}, this.redactedContent(doc.kind, docContent(doc))) });
         continue;
       }
@@ -356,7 +402,21 @@ export class ObjectService {
     if (!def?.secretPaths?.length) return doc;
     const spec = structuredClone(doc.spec) as Record<string, unknown>;
     for (const p of def.secretPaths) restorePath(spec, live.spec, p.split('.'));
-    return { ...doc, spec };
+    const source = awaitsStoredSecrets(doc);
+    if (source === undefined) return { ...doc, spec };
+    // The spec was held back from the schema only because of "[redacted]" secrets: validate it now.
+    const r = validateDocument({ ...doc, spec }, this.registry, source);
+    if (!r.ok) throw invalidDocuments(r.issues);
+    return r.doc;
+  }
+
+  /** A new object cannot keep a stored secret it does not have. */
+  private refuseRedactedCreate(doc: ObjectDocument): void {
+    const source = awaitsStoredSecrets(doc);
+    if (source === undefined) return;
+    throw invalidDocuments([
+      { document: source, path: 'spec', message: `"[redacted]" keeps the stored secret, but ${doc.kind}/${doc.metadata.name} does not exist yet: write the real value` },
+    ]);
   }
 
   private requireKind(kind: string): void {

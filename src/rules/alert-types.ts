@@ -14,6 +14,11 @@ export interface RuleAlert {
   state: AlertState;
   /** When the condition first held (pending began), epoch ms. */
   activeAt: number;
+  /**
+   * Where `for` counts from when a restart moved it (restored state, `for_grace_period`);
+   * absent: from activeAt. activeAt itself keeps the real pending-since time.
+   */
+  forStartedAt?: number;
   firedAt?: number;
   resolvedAt?: number;
   /** When the condition cleared while keepFiringFor/recoverExpr held the alert firing. */

@@ -190,7 +190,7 @@ export class AlertingRule {
         continue;
       }
       a.keepFiringSince = undefined;
-      if (a.state === 'pending' && ts - a.activeAt >= this.forMs) {
+      if (a.state === 'pending' && ts - (a.forStartedAt ?? a.activeAt) >= this.forMs) {
         a.state = 'firing';
         a.firedAt = ts;
       }

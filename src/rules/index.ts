@@ -6,6 +6,7 @@ export { alertRuleKind, alertRuleSpecSchema, checkStateConditionSchema, validate
 export { AlertingRule, RuleEvaluationError, RESOLVED_RETENTION_MS, type RuleDeps, type RuleOptions, type RuleEvalOutcome } from './alerting-rule.js';
 export type { AlertState, RuleAlert, PostableAlert, AlertSink } from './alert-types.js';
 export { RuleManager, DEFAULT_EVALUATION_INTERVAL_MS, toPostable, type RuleDocument, type RoundReport, type RuleManagerOptions } from './rule-manager.js';
+export { restoreForState, DEFAULT_FOR_GRACE_PERIOD_MS, DEFAULT_FOR_OUTAGE_TOLERANCE_MS, type RestoreForStateOptions, type SavedRuleAlert } from './restore-for-state.js';
 export { engineQueryFunc, type QueryFunc, type QuerySample } from './query-func.js';
 export { evaluateCheckCondition, type CheckStateSource, type CheckStateSnapshot, type CheckLocationState, type CheckLocationStatus } from './check-state.js';
 export { loadPrometheusRuleFile, ruleObjectName, type PrometheusRuleFileResult, type UnsupportedRule } from './prometheus-rule-file.js';

@@ -17,6 +17,7 @@ import type { CheckStateSource } from './check-state.js';
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import type { QueryFunc } from './query-func.js';
 import { expandAlertTemplate } from './template.js';
+import { restoreForState, type RestoreForStateOptions, type SavedRuleAlert } from './restore-for-state.js';
 
 export const DEFAULT_EVALUATION_INTERVAL_MS = 60_000;
 
@@ -293,6 +294,26 @@ export class RuleManager {
 
   restore(state: Record<string, readonly RuleAlert[]>): void {
     for (const g of this.groups.values()) for (const r of g.rules) if (state[r.name]) r.restore(state[r.name]!);
+  }
+
+  /**
+   * Restores persisted alerts after a restart with Prometheus's `for` semantics (outage
+   * tolerance, grace period: see restore-for-state.ts). Call after setRules, before start.
+   */
+  restoreForState(saved: Record<string, readonly SavedRuleAlert[]>, now = this.clock.now(), opts: RestoreForStateOptions = {}): void {
+    for (const g of this.groups.values()) {
+      for (const r of g.rules) {
+        const s = saved[r.name];
+        if (s?.length) r.restore(restoreForState(r.forMs, s, now, opts));
+      }
+    }
+  }
+
+  /** Each rule's latest evaluation time (rules not evaluated yet are absent). */
+  lastEvaluations(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const g of this.groups.values()) for (const r of g.rules) if (r.lastEvaluatedAt !== undefined) out.set(r.name, r.lastEvaluatedAt);
+    return out;
   }
 }
 

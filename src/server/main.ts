@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { parseServerConfig, splitListen, type ServerConfig } from '../config/server-config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -17,6 +17,7 @@ import { ensureAdminToken } from './admin-token.js';
 import { createStarterObjects } from './starter-objects.js';
 import { openTelemetryStore } from '../store/clickhouse/open-telemetry-store.js';
 import { VERSION } from '../version.js';
+import { loadSecretKey } from '../secrets/key.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -33,16 +34,26 @@ export interface RunningServer {
  * owns the order of start and stop (HTTP stops before the stores it writes to close).
  */
 export async function startServer(
-  config: ServerConfig,
-  logger: Logger = createLogger({ level: config.logLevel }),
+  fullConfig: ServerConfig,
+  logger: Logger = createLogger({ level: fullConfig.logLevel }),
   modules: readonly ServerModule[] = SERVER_MODULES,
 ): Promise<RunningServer> {
   const started = Date.now();
+  // The key stays here: modules and the returned server see the config without it.
+  const { secretKey, ...config } = fullConfig;
   const log = logger.child({ component: 'server' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
   const state = await openStateStore({ dataDir: config.dataDir, url: config.state });
   log.info({ engine: state.engine, where: config.state ? redactUrl(config.state) : `${config.dataDir}/state.db` }, 'state store ready');
+  const registry = buildKindRegistry(modules);
+  let objects: ObjectService;
+  try {
+    objects = await openObjectsWithSecrets(config, secretKey, state, registry, log);
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
   let telemetry: TelemetryStore;
   try {
     telemetry = await openTelemetryStore(config.telemetry ? { engine: 'clickhouse', url: config.telemetry } : { engine: 'chdb', dataDir: config.dataDir }, {
@@ -54,8 +65,6 @@ export async function startServer(
   }
   log.info({ engine: telemetry.engine }, 'telemetry store ready');
 
-  const registry = buildKindRegistry(modules);
-  const objects = new ObjectService(state, registry);
   const audit = new AuditService(state);
   const tokens = new TokenService(state);
   const metrics = new SelfMetrics();
@@ -135,8 +144,32 @@ export async function startServer(
   };
 }
 
+/**
+ * Loads the key that encrypts secrets at rest and seals what an older version stored in the
+ * clear. A key file created just now next to secrets sealed with another key is removed again, so
+ * the next start does not take the new key for the real one.
+ */
+async function openObjectsWithSecrets(config: ServerConfig, secretKey: string | undefined, state: StateStore, registry: ReturnType<typeof buildKindRegistry>, log: Logger): Promise<ObjectService> {
+  const key = loadSecretKey({ keyFile: config.secretKeyFile, keyBase64: secretKey, dataDir: config.dataDir, engine: state.engine });
+  for (const w of key.warnings) log.warn(w);
+  if (key.created) log.info({ file: key.file }, 'created the key that encrypts secrets at rest (mode 0600); back it up apart from the database');
+  const objects = new ObjectService(state, registry, undefined, { secrets: key.box });
+  try {
+    const r = await objects.sealStoredSecrets();
+    if (r && r.sealedPlain > 0) log.info({ values: r.sealedPlain, objects: r.objects, versions: r.versions, keyId: key.box.keyId }, 'encrypted secrets an older version stored in the clear');
+  } catch (err) {
+    if (key.created && key.file) {
+      rmSync(key.file, { force: true });
+      (err as Error).message += ` (${key.file} did not exist, so a new key was made and removed again: restore the key file these secrets were written with)`;
+    }
+    throw err;
+  }
+  log.info({ keyId: key.box.keyId, key: key.file ?? 'KANSOKU_SECRET_KEY' }, 'secrets at rest are encrypted');
+  return objects;
+}
+
 /** `kansoku server`: start, then stop gracefully on SIGTERM / SIGINT. */
-export async function runServerCommand(opts: { dataDir?: string; listen?: string; state?: string; telemetry?: string; logLevel?: string }): Promise<void> {
+export async function runServerCommand(opts: { dataDir?: string; listen?: string; state?: string; telemetry?: string; logLevel?: string; secretKeyFile?: string; hostMetrics?: boolean }): Promise<void> {
   const config = parseServerConfig({ ...opts, env: process.env });
   const logger = createLogger({ level: config.logLevel });
   const server = await startServer(config, logger);

@@ -2,6 +2,7 @@ import type { ServerModule } from './module.js';
 import { runbookKind } from '../incidents/runbook-kind.js';
 import { checksModule } from '../checks/checks-module.js';
 import { metricsModule } from '../metrics/module.js';
+import { hostMetricsModule } from '../metrics/host-module.js';
 import { alertingModule } from '../alerting-module/module.js';
 
 /**
@@ -11,5 +12,6 @@ export const SERVER_MODULES: readonly ServerModule[] = [
   { name: 'runbooks', kinds: [runbookKind] },
   checksModule,
   metricsModule,
+  hostMetricsModule,
   alertingModule,
 ];

@@ -123,6 +123,8 @@ export interface StateReader {
   listObjects(q?: { kind?: string }): Promise<StoredObject[]>;
   listVersions(kind: string, name: string): Promise<ObjectVersion[]>;
   getVersion(kind: string, name: string, version: number): Promise<ObjectVersion | undefined>;
+  /** Every stored version of every object of one kind, deleted objects included. */
+  listKindVersions(kind: string): Promise<ObjectVersion[]>;
   queryAudit(filter: AuditFilter): Promise<AuditRecord[]>;
   auditHead(): Promise<AuditHead>;
   getTokenByHash(hash: string): Promise<(ApiToken & { hash: string }) | undefined>;
@@ -137,6 +139,11 @@ export interface StateTx extends StateReader {
   updateObject(obj: StoredObject, expectedVersion: number): Promise<void>;
   deleteObject(kind: string, name: string, expectedVersion: number): Promise<void>;
   appendVersion(v: ObjectVersion): Promise<void>;
+  /**
+   * Replaces the stored form of a version's spec. Only for re-encoding the same content (sealing
+   * or re-keying secrets at rest): a version's meaning never changes after it is written.
+   */
+  rewriteVersionSpec(kind: string, name: string, version: number, spec: unknown): Promise<void>;
   /** Chains the record onto the head and returns it with its sequence number and hash. */
   appendAudit(rec: AuditInput): Promise<AuditRecord>;
   insertToken(t: ApiToken & { hash: string }): Promise<void>;
@@ -152,4 +159,126 @@ export interface StateStore extends StateReader {
   putCheckState(s: StoredCheckState): Promise<void>;
   deleteCheckState(name: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Alert state (operational, not configuration: never audited), so a restart keeps what the
+ * alerting pipeline knew. Adapter: src/store/state/kysely-alert-state-store.ts; contract:
+ * src/store/contract/alert-state-store.contract.ts. Times are epoch milliseconds.
+ */
+export type PersistedAlertState = 'pending' | 'firing' | 'resolved' | 'suppressed';
+
+export interface PersistedAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: PersistedAlertState;
+  /** The AlertRule that produces it (null for check and meta-monitoring alerts). */
+  rule: string | null;
+  /** The rule's own state: pending | firing | inactive (null when no rule holds it). */
+  ruleState: 'pending' | 'firing' | 'inactive' | null;
+  /** Pending since (Prometheus's ALERTS_FOR_STATE). */
+  activeAt: number | null;
+  /** Where `for` counts from when a restart moved it (for_grace_period); null: activeAt. */
+  forStartedAt: number | null;
+  firedAt: number | null;
+  resolvedAt: number | null;
+  /** When the condition cleared while keepFiringFor / recoverExpr held the alert firing. */
+  keepFiringSince: number | null;
+  /** The rule's last evaluation that saw the alert (Prometheus's "down at" on restore). */
+  lastEvalAt: number | null;
+  value: number | null;
+  seriesKey: string | null;
+  /** Routing's view: the alert's start and end (set once resolved). */
+  startsAt: number | null;
+  endsAt: number | null;
+  generatorURL: string | null;
+  dependsOn: string[];
+  /** Why it is suppressed (empty unless state is suppressed). */
+  reasons: string[];
+  ack: { by: string; at: number; comment: string } | null;
+  updatedAt: number;
+}
+
+/** One line of an alert's state history. */
+export interface AlertEventRecord {
+  fingerprint: string;
+  at: number;
+  /** pending | firing | resolved | suppressed | acknowledged | escalated | restored. */
+  event: string;
+  detail: string;
+}
+
+/** One notification routing handed to delivery for an alert. */
+export interface AlertNotificationRecord {
+  fingerprint: string;
+  at: number;
+  channel: string;
+  groupKey: string;
+  reason: 'route' | 'escalation';
+  step: number | null;
+  /** The alert's status in that notification. */
+  status: 'firing' | 'resolved';
+  /** queued: a new outbox entry; duplicate: the same dispatch was already queued; failed: not queued. */
+  outcome: 'queued' | 'duplicate' | 'failed';
+  outboxKey: string | null;
+  error: string | null;
+}
+
+/** Routing's notification log: what one aggregation group last told one receiver. */
+export interface DispatchLogRecord {
+  key: string;
+  groupKey: string;
+  receiver: string;
+  firing: string[];
+  resolved: string[];
+  at: number;
+}
+
+/** An escalation episode of one aggregation group. */
+export interface EscalationRecord {
+  key: string;
+  groupKey: string;
+  route: string;
+  policy: string;
+  startedAt: number;
+  /** Index of the last step that ran (-1: none yet). */
+  stepReached: number;
+  nextStepAt: number | null;
+  /** Receivers notified by the steps so far (they get the resolved notification). */
+  notified: string[];
+  /** Fingerprints in the group when last written. */
+  alerts: string[];
+}
+
+/** Everything written in one transaction. */
+export interface AlertStateBatch {
+  upsert?: PersistedAlert[];
+  /** Fingerprints whose instance (with its history and notification log) is dropped. */
+  remove?: string[];
+  events?: AlertEventRecord[];
+  notifications?: AlertNotificationRecord[];
+  putDispatchLog?: DispatchLogRecord[];
+  removeDispatchLog?: string[];
+  putEscalations?: EscalationRecord[];
+  removeEscalations?: string[];
+  /** A rule's evaluation time for all its pending and firing instances. */
+  lastEvaluation?: { rule: string; at: number }[];
+}
+
+export interface AlertStateSnapshot {
+  alerts: PersistedAlert[];
+  dispatchLog: DispatchLogRecord[];
+  escalations: EscalationRecord[];
+}
+
+export interface AlertStateStore {
+  writeAlertState(batch: AlertStateBatch): Promise<void>;
+  loadAlertState(): Promise<AlertStateSnapshot>;
+  getAlert(fingerprint: string): Promise<PersistedAlert | undefined>;
+  /** Oldest first, at most `limit` (the newest ones). */
+  alertEvents(fingerprint: string, limit?: number): Promise<AlertEventRecord[]>;
+  alertNotifications(fingerprint: string, limit?: number): Promise<AlertNotificationRecord[]>;
+  /** Drops resolved instances that ended before `beforeMs`, with their history; returns how many. */
+  purgeResolvedAlerts(beforeMs: number): Promise<number>;
 }

@@ -21,13 +21,13 @@ describe.skipIf(!available)('kansoku server --state postgres://', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ksk-pg-'));
     const cfg = path.join(dataDir, 'rb.yaml');
     writeFileSync(cfg, 'apiVersion: kansoku/v1\nkind: Runbook\nmetadata: {name: pg-one}\nspec: {title: One, steps: [{title: s}]}\n');
-    const s = await startServerProcess({ dataDir, args: ['--state', url] });
+    const s = await startServerProcess({ dataDir, args: ['--state', url, '--secret-key-file', path.join(dataDir, 'secret.key')] });
     expect(s.logs()).toContain('"engine":"postgres"');
     let env = { KANSOKU_URL: s.url, KANSOKU_TOKEN: s.token() };
     expect(cli(['apply', '-f', cfg], env).code).toBe(0);
     expect(await s.stop('SIGTERM')).toBe(0);
 
-    const again = await startServerProcess({ dataDir, args: ['--state', url] });
+    const again = await startServerProcess({ dataDir, args: ['--state', url, '--secret-key-file', path.join(dataDir, 'secret.key')] });
     env = { KANSOKU_URL: again.url, KANSOKU_TOKEN: again.token() };
     try {
       const plan = cli(['plan', '-f', cfg, '--exit-code'], env);

@@ -32,13 +32,17 @@ export interface ServerProc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `kansoku server` as a real process on a free loopback port and waits for /healthz. */
-export async function startServerProcess(opts: { dataDir?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<ServerProc> {
+/**
+ * Starts `kansoku server` as a real process on a free loopback port and waits for /healthz.
+ * `hostMetrics: true` keeps the server's own host metrics on (its default); the tests leave them
+ * off unless they ask, so series counts and listings see only what the test wrote.
+ */
+export async function startServerProcess(opts: { dataDir?: string; args?: string[]; env?: Record<string, string>; hostMetrics?: boolean } = {}): Promise<ServerProc> {
   assertBuilt();
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ksk-e2e-'));
   const port = await freePort();
   let out = '';
-  const proc = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...(opts.hostMetrics ? [] : ['--no-host-metrics']), ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -140,6 +140,15 @@ describe('alerting module and API', () => {
     }, 'the silence to apply');
     expect(st.reasons).toEqual(['silenced by orders-maint']);
     expect((await app.inject({ url: '/api/v1/alerts?state=bogus', headers: auth(viewer) })).statusCode).toBe(400);
+
+    // One alert in full: its history (stored), acknowledgement and notification log with delivery states.
+    const shown = (await app.inject({ url: `/api/v1/alerts/${a.fingerprint}`, headers: auth(viewer) })).json();
+    expect(shown.alert).toMatchObject({ fingerprint: a.fingerprint, state: 'suppressed', ack: { by: 'sato', comment: 'OPS-7' } });
+    expect(shown.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['firing', 'acknowledged', 'suppressed']));
+    expect(shown.history.find((h: { event: string }) => h.event === 'suppressed').detail).toBe('silenced by orders-maint');
+    expect(shown.notifications[0]).toMatchObject({ channel: 'ops-webhook', status: 'firing', reason: 'route', outcome: 'queued', delivery: { status: 'delivered' } });
+    const unknown = await app.inject({ url: '/api/v1/alerts/ffffffffffffffff', headers: auth(viewer) });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'KSK_ALERT_NOT_FOUND']);
   });
 
   it('drills through the live route to the channel, and reports a channel that refuses', async () => {

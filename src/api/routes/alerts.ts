@@ -7,7 +7,7 @@ import type { StateStore } from '../../store/state-store.js';
 import { actorOf } from '../http/request-context.js';
 
 /** What the alert routes need of the alerting module. */
-export type AlertRoutesService = Pick<AlertingService, 'listAllAlerts' | 'acknowledge' | 'drill' | 'preview' | 'configProblems'>;
+export type AlertRoutesService = Pick<AlertingService, 'listAllAlerts' | 'acknowledge' | 'drill' | 'preview' | 'configProblems'> & Partial<Pick<AlertingService, 'showAlert'>>;
 
 export interface AlertRoutesDeps {
   service: AlertRoutesService;
@@ -95,13 +95,23 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
     app.get('/api/v1/alerting/status', { schema: { tags: ['alerts'], summary: 'The alerting pipeline: routing problems, aggregation groups, rule groups with their last round, outbox counts, watchdog beats' } }, async () => status());
   }
 
+  app.get<{ Params: { fingerprint: string } }>(
+    '/api/v1/alerts/:fingerprint',
+    { schema: { tags: ['alerts'], summary: 'One alert: labels, annotations, state history, acknowledgement, escalation progress and its notification log with delivery states' } },
+    async (req) => {
+      const d = service.showAlert ? await service.showAlert(req.params.fingerprint) : undefined;
+      if (!d) throw new NotFoundError('KSK_ALERT_NOT_FOUND', `no alert with fingerprint ${req.params.fingerprint}; list them with "kansoku alerts --all"`);
+      return d;
+    },
+  );
+
   app.post<{ Params: { fingerprint: string } }>(
     '/api/v1/alerts/:fingerprint/ack',
     { config: { role: 'editor', action: 'alert.ack' }, schema: { tags: ['alerts'], summary: 'Acknowledge an alert (who = the token, when = now, comment); stops its escalation' } },
     async (req) => {
       const body = parse(ackBody, req.body, 'body');
       const by = req.token?.name ?? 'unknown';
-      const a = service.acknowledge(req.params.fingerprint, by, body.comment);
+      const a = await service.acknowledge(req.params.fingerprint, by, body.comment);
       if (!a) throw new NotFoundError('KSK_ALERT_NOT_FOUND', `no alert with fingerprint ${req.params.fingerprint}; list them with "kansoku alerts"`);
       await audit(req, 'alert.ack', req.params.fingerprint, { labels: a.labels, ack: a.ack }, body.comment);
       return a;

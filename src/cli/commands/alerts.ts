@@ -67,6 +67,45 @@ export async function ackCommand(fingerprint: string, o: ClientOptions & { comme
   return 0;
 }
 
+interface AlertDetailJson {
+  alert: AlertJson & { endsAt: string | null };
+  activeAt: string | null;
+  history: { at: string; event: string; detail: string }[];
+  escalations: { groupKey: string; policy: string; startedAt: string; stepReached: number; nextStepAt: string | null; notified: string[]; stopped: boolean }[];
+  notifications: { at: string; channel: string; reason: string; step: number | null; status: string; outcome: string; outboxKey: string | null; error: string | null; delivery: { status: string; attempts: number; deliveredAt: string | null; lastError: string | null } | null }[];
+}
+
+/** `kansoku alerts show FINGERPRINT [--json]`: one alert with its history and notifications. */
+export async function alertShowCommand(fingerprint: string, o: ClientOptions & { json?: boolean }): Promise<number> {
+  const d = await new ApiClient(o).request<AlertDetailJson>('GET', `/api/v1/alerts/${encodeURIComponent(fingerprint)}`);
+  if (o.json) {
+    printJson(d);
+    return 0;
+  }
+  const a = d.alert;
+  const lines = [
+    `${(paint[a.state] ?? ((s: string) => s))(a.state.toUpperCase())} ${a.labels.alertname ?? ''} ${a.fingerprint}`,
+    `labels:      ${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    ...Object.entries(a.annotations).map(([k, v]) => `${`${k}:`.padEnd(12)} ${v}`),
+    `since:       ${a.startsAt}${d.activeAt && d.activeAt !== a.startsAt ? ` (pending since ${d.activeAt})` : ''}${a.endsAt ? `, ended ${a.endsAt}` : ''}`,
+    `acknowledged: ${a.ack ? `${a.ack.at} by ${a.ack.by}${a.ack.comment ? `: ${a.ack.comment}` : ''}` : 'no'}`,
+    ...(a.reasons.length ? [`why:         ${a.reasons.join('; ')}`] : []),
+    ...d.escalations.map((e) => `escalation:  policy ${e.policy}, step ${e.stepReached < 0 ? 'none yet' : e.stepReached} reached${e.stopped ? ' (stopped)' : e.nextStepAt ? `, next at ${e.nextStepAt}` : ''}${e.notified.length ? `, notified ${e.notified.join(', ')}` : ''}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n\nHISTORY\n`);
+  process.stdout.write(d.history.length ? `${table(['AT', 'EVENT', 'DETAIL'], d.history.map((h) => [h.at, h.event, h.detail]))}\n` : 'none\n');
+  process.stdout.write('\nNOTIFICATIONS\n');
+  process.stdout.write(
+    d.notifications.length
+      ? `${table(
+          ['AT', 'CHANNEL', 'STATUS', 'WHY', 'OUTCOME', 'DELIVERY'],
+          d.notifications.map((n) => [n.at, n.channel, n.status, n.reason === 'escalation' ? `escalation step ${n.step ?? '?'}` : 'route', n.error ? `${n.outcome}: ${n.error}` : n.outcome, n.delivery ? `${n.delivery.status}${n.delivery.lastError ? ` (${n.delivery.lastError})` : ''}` : '-']),
+        )}\n`
+      : 'none\n',
+  );
+  return 0;
+}
+
 /** A silence's object name: when it was made, plus a little randomness so two in a second differ. */
 export function silenceName(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-').toLowerCase();

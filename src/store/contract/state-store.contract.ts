@@ -86,6 +86,18 @@ export function runStateStoreContract(name: string, create: () => Promise<StateS
       expect((await store.getObject('Runbook', 'db-failover'))?.version).toBe(2);
     });
 
+    it('lists every version of a kind (deleted objects too) and rewrites one version\'s stored spec in place', async () => {
+      await store.transaction(async (tx) => {
+        const rec = await tx.appendAudit(audit('object.create'));
+        await tx.appendVersion({ ...obj('gone', 1, { s: 'x' }), kind: 'Secretish', change: 'create', time: now(), actor: 'tester', auditSeq: rec.seq });
+        await tx.appendVersion({ ...obj('gone', 2, { s: 'x' }), kind: 'Secretish', change: 'delete', time: now(), actor: 'tester', auditSeq: rec.seq });
+      });
+      expect((await store.listKindVersions('Secretish')).map((v) => `${v.name}@${v.version}`)).toEqual(['gone@1', 'gone@2']);
+      await store.transaction((tx) => tx.rewriteVersionSpec('Secretish', 'gone', 1, { s: { $enc: 'sealed' } }));
+      expect((await store.getVersion('Secretish', 'gone', 1))?.spec).toEqual({ s: { $enc: 'sealed' } });
+      expect((await store.getVersion('Secretish', 'gone', 2))?.spec).toEqual({ s: 'x' });
+    });
+
     it('keeps the hash chain verifiable across many records and filters audit queries', async () => {
       for (let i = 0; i < 25; i++) {
         await store.transaction((tx) => tx.appendAudit(audit(i % 2 ? 'token.create' : 'object.update', { actorName: i % 3 ? 'alice' : 'bob', objectKind: 'Runbook', objectName: `rb${i % 4}` })));

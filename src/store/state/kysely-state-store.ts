@@ -152,6 +152,11 @@ class KyselyStateAccess implements StateTx {
     return r ? toVersion(r) : undefined;
   }
 
+  async listKindVersions(kind: string) {
+    const rows = await this.db.selectFrom('inventory_versions').selectAll().where('kind', '=', kind).orderBy('name').orderBy('version').execute();
+    return rows.map(toVersion);
+  }
+
   async queryAudit(f: AuditFilter) {
     let q = this.db.selectFrom('audit_events').selectAll();
     if (f.actor) q = q.where('actor_name', '=', f.actor);
@@ -255,6 +260,10 @@ class KyselyStateAccess implements StateTx {
         audit_seq: v.auditSeq,
       })
       .execute();
+  }
+
+  async rewriteVersionSpec(kind: string, name: string, version: number, spec: unknown) {
+    await this.db.updateTable('inventory_versions').set({ spec: JSON.stringify(spec) }).where('kind', '=', kind).where('name', '=', name).where('version', '=', version).execute();
   }
 
   async appendAudit(rec: AuditInput): Promise<AuditRecord> {

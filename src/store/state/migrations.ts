@@ -141,6 +141,86 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_alert_state': {
+    // Alert state that must survive a restart (src/alerting-module/alert-state-writer.ts): one
+    // row per alert instance (rule timers, routing state, acknowledgement), its state history,
+    // its notification log, routing's dispatch log (what each group last told each receiver)
+    // and escalation progress. Times are epoch milliseconds (bigint), JSON in text columns.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('alert_instances')
+        .addColumn('fingerprint', 'text', (c) => c.primaryKey())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('annotations', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text')
+        .addColumn('rule_state', 'text')
+        .addColumn('active_at', 'bigint')
+        .addColumn('for_started_at', 'bigint')
+        .addColumn('fired_at', 'bigint')
+        .addColumn('resolved_at', 'bigint')
+        .addColumn('keep_firing_since', 'bigint')
+        .addColumn('last_eval_at', 'bigint')
+        .addColumn('value', 'text')
+        .addColumn('series_key', 'text')
+        .addColumn('starts_at', 'bigint')
+        .addColumn('ends_at', 'bigint')
+        .addColumn('generator_url', 'text')
+        .addColumn('depends_on', 'text', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('ack_by', 'text')
+        .addColumn('ack_at', 'bigint')
+        .addColumn('ack_comment', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alert_instances_rule').on('alert_instances').columns(['rule', 'state']).execute();
+      await db.schema
+        .createTable('alert_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('alert_events_fp').on('alert_events').columns(['fingerprint', 'at']).execute();
+      await db.schema
+        .createTable('alert_notifications')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('step', 'integer')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('outbox_key', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('alert_notifications_fp').on('alert_notifications').columns(['fingerprint', 'at']).execute();
+      await db.schema
+        .createTable('alert_dispatch_log')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('receiver', 'text', (c) => c.notNull())
+        .addColumn('firing', 'text', (c) => c.notNull())
+        .addColumn('resolved', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('alert_escalations')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('group_key', 'text', (c) => c.notNull())
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('step_reached', 'integer', (c) => c.notNull())
+        .addColumn('next_step_at', 'bigint')
+        .addColumn('notified', 'text', (c) => c.notNull())
+        .addColumn('alerts', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const stateMigrationProvider: MigrationProvider = {

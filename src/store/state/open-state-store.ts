@@ -28,6 +28,9 @@ export async function openSqlite(file: string): Promise<KyselyStateStore> {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 5000');
+  // Zero the bytes of deleted and rewritten rows, so a secret once stored in the clear (before
+  // encryption at rest, or an old ciphertext after a key rotation) does not linger in free space.
+  database.pragma('secure_delete = FAST');
   const store = new KyselyStateStore(new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
   await store.migrate();
   return store;
