@@ -138,9 +138,9 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
   app.get('/metrics', { config: { role: 'public' }, schema: { tags: ['health'], summary: 'Kansoku’s own metrics (Prometheus exposition format)', security: [] } }, async (_req, reply) => {
-    const objs = await deps.store.listObjects();
+    const counts = await deps.store.countObjectsByKind();
     deps.metrics.objects.reset();
-    for (const k of deps.objects.registry.names()) deps.metrics.objects.set({ kind: k }, objs.filter((o) => o.kind === k).length);
+    for (const k of deps.objects.registry.names()) deps.metrics.objects.set({ kind: k }, counts[k] ?? 0);
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   const home = homePage(VERSION);

@@ -121,6 +121,8 @@ export interface StoredCheckState {
 export interface StateReader {
   getObject(kind: string, name: string): Promise<StoredObject | undefined>;
   listObjects(q?: { kind?: string }): Promise<StoredObject[]>;
+  /** Live objects per kind, without reading their specs (self-monitoring scrapes this often). */
+  countObjectsByKind(): Promise<Record<string, number>>;
   listVersions(kind: string, name: string): Promise<ObjectVersion[]>;
   getVersion(kind: string, name: string, version: number): Promise<ObjectVersion | undefined>;
   /** Every stored version of every object of one kind, deleted objects included. */

@@ -86,6 +86,23 @@ export function runStateStoreContract(name: string, create: () => Promise<StateS
       expect((await store.getObject('Runbook', 'db-failover'))?.version).toBe(2);
     });
 
+    it('counts live objects per kind without reading them', async () => {
+      const before = await store.countObjectsByKind();
+      await store.transaction(async (tx) => {
+        await tx.insertObject({ ...obj('count-a'), kind: 'Check' });
+        await tx.insertObject({ ...obj('count-b'), kind: 'Check' });
+      });
+      const after = await store.countObjectsByKind();
+      expect(after.Check).toBe((before.Check ?? 0) + 2);
+      expect(after.Runbook).toBe(before.Runbook);
+      expect(typeof after.Check).toBe('number');
+      await store.transaction(async (tx) => {
+        await tx.deleteObject('Check', 'count-a', 1);
+        await tx.deleteObject('Check', 'count-b', 1);
+      });
+      expect((await store.countObjectsByKind()).Check ?? 0).toBe(before.Check ?? 0);
+    });
+
     it('lists every version of a kind (deleted objects too) and rewrites one version\'s stored spec in place', async () => {
       await store.transaction(async (tx) => {
         const rec = await tx.appendAudit(audit('object.create'));

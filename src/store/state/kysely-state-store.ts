@@ -130,6 +130,12 @@ class KyselyStateAccess implements StateTx {
     return rows.map(toObject);
   }
 
+  async countObjectsByKind() {
+    const rows = await this.db.selectFrom('inventory_objects').select(['kind', (eb) => eb.fn.countAll<number | string | bigint>().as('n')]).groupBy('kind').execute();
+    // PostgreSQL returns count(*) as a string (bigint); SQLite as a number.
+    return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
+  }
+
   async listVersions(kind: string, name: string) {
     const rows = await this.db
       .selectFrom('inventory_versions')
