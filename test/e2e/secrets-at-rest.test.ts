@@ -112,7 +112,8 @@ async function expectRedactedInApi(s: ServerProc): Promise<void> {
   const hook = await api<{ spec: Record<string, unknown> }>(s, '/api/v1/objects/Channel/hook');
   expect(hook.spec).toMatchObject({ url: '[redacted]', authorization: '[redacted]' });
   const check = await api<{ spec: { headers: Record<string, string> } }>(s, '/api/v1/objects/Check/api-auth');
-  expect(check.spec.headers).toEqual({ Authorization: '[redacted]', Accept: 'text/plain' });
+  // Every header of a Check is a secret (X-Api-Key, Cookie, any spelling of Authorization).
+  expect(check.spec.headers).toEqual({ Authorization: '[redacted]', Accept: '[redacted]' });
   const history = JSON.stringify(await api(s, '/api/v1/objects/Check/api-auth/history'));
   for (const secret of SECRETS) expect(history).not.toContain(secret);
 }
@@ -183,8 +184,9 @@ describe('secrets at rest (embedded SQLite)', () => {
     const r = await cli(['secrets', 'rotate', '--data-dir', dataDir, '--new-key-file', newKey, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { rekeyed: number; created: boolean; from: string; to: string };
-    // Live: ops-mail 1 value, hook 3 (url, authorization, headers), api-auth 1; versions: 2 + 3 + 2.
-    expect(report).toMatchObject({ rekeyed: 12, created: true });
+    // Live: ops-mail 1 value, hook 3 (url, authorization, headers), api-auth 2 (every header of a
+    // Check is a secret); versions: 2 + 3 + 4.
+    expect(report).toMatchObject({ rekeyed: 15, created: true });
     expect(statSync(newKey).mode & 0o777).toBe(0o600);
 
     const old = await startServerProcess({ dataDir }).then(

@@ -247,20 +247,15 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       if (!series.length) return empty;
       if (q.maxSeries !== undefined && series.length > q.maxSeries) return { resolution, series: series.length, rows: [] };
 
-      const groupIndex = new Map<string, number>();
-      const groupLabels: Record<string, string>[] = [];
-      const groups: number[] = [];
-      for (const r of series) {
-        const values = q.groupBy.map((name) => r.series_labels[name] ?? '');
-        const key = JSON.stringify(values);
-        let g = groupIndex.get(key);
-        if (g === undefined) {
-          g = groupLabels.length;
-          groupIndex.set(key, g);
-          groupLabels.push(Object.fromEntries(q.groupBy.map((name, i) => [name, values[i]!])));
-        }
-        groups.push(g);
-      }
+      // Group numbers follow the groups' label values, so "ORDER BY g" sorts rows by group
+      // whatever order the series lookup returned (it has none: parallel reads reorder it).
+      const seriesValues = series.map((r) => q.groupBy.map((name) => r.series_labels[name] ?? ''));
+      const distinct = new Map<string, string[]>();
+      for (const values of seriesValues) distinct.set(JSON.stringify(values), values);
+      const sortedKeys = [...distinct.keys()].sort((a, b) => compareValues(distinct.get(a)!, distinct.get(b)!));
+      const groupIndex = new Map(sortedKeys.map((k, i) => [k, i]));
+      const groupLabels = sortedKeys.map((k) => Object.fromEntries(q.groupBy.map((name, i) => [name, distinct.get(k)![i]!])));
+      const groups = seriesValues.map((values) => groupIndex.get(JSON.stringify(values))!);
       const plan: AggregatePlan = { resolution };
       if (resolution !== 'raw') {
         if (this.#rollups.isBehind()) await this.#rollups.run();
@@ -522,4 +517,12 @@ function validateLogEvents(rows: LogEventRow[]): void {
     if (r.fields && !Object.values(r.fields).every((v) => typeof v === 'string')) issues.push({ path: `logEvents[${i}].fields`, message: 'values must be strings' });
   });
   throwIfIssues('KSK_STORE_LOG_EVENT_INVALID', 'log event batch', issues);
+}
+
+/** Label-value tuples in lexicographic order, value by value. */
+function compareValues(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return 0;
 }
