@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseServerConfig, splitListen, type ServerConfig } from '../config/server-config.js';
 import { createLogger, type Logger } from '../lib/logger.js';
@@ -16,6 +17,7 @@ import { SERVER_MODULES } from './modules.js';
 import { ensureAdminToken } from './admin-token.js';
 import { createStarterObjects } from './starter-objects.js';
 import { openTelemetryStore } from '../store/clickhouse/open-telemetry-store.js';
+import { openHeadStore } from '../store/head/head-store.js';
 import { VERSION } from '../version.js';
 import { loadSecretKey } from '../secrets/key.js';
 
@@ -58,6 +60,12 @@ export async function startServer(
   try {
     telemetry = await openTelemetryStore(config.telemetry ? { engine: 'clickhouse', url: config.telemetry } : { engine: 'chdb', dataDir: config.dataDir }, {
       logger: logger.child({ component: 'telemetry' }),
+    });
+    // Samples go through a write-ahead log and an in-memory head (src/store/head/README.md).
+    const inner = telemetry;
+    telemetry = await openHeadStore(inner, { dir: path.join(config.dataDir, 'wal'), logger: logger.child({ component: 'telemetry-head' }) }).catch(async (err: unknown) => {
+      await inner.close();
+      throw err;
     });
   } catch (err) {
     await state.close();

@@ -76,4 +76,23 @@ describe('SampleBatcher', () => {
     store.release();
     await Promise.all([first, second]);
   });
+
+  it('stops lingering once store appends cost less than the linger (a WAL-backed store), and passes a lone batch through as is', async () => {
+    const calls: SampleRow[][] = [];
+    const fast = { appendSamples: async (rows: SampleRow[]) => void calls.push(rows) };
+    const b = new SampleBatcher(fast, 100_000, 300);
+    const first = [row('a')];
+    const lingering = b.append(first);
+    // The first append lingers: the batcher has not measured the store yet.
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([]);
+    await b.flush();
+    await lingering;
+    const lone = [row('b')];
+    const second = b.append(lone);
+    // No timer in between: the append reaches the store within the same turn of the event loop.
+    await new Promise((r) => setImmediate(r));
+    expect(calls[1]).toBe(lone);
+    await second;
+  });
 });

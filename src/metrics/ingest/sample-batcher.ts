@@ -4,6 +4,10 @@
  * (remote-write shards, scrapes) queue here and the queued batches go to the store together
  * while the previous append runs. Each caller's promise settles when its rows are stored, so
  * answering a sender after `await append()` still means "stored".
+ *
+ * Over the WAL-and-head store (src/store/head) an append costs about a millisecond, less than
+ * the linger: the batcher then stops lingering (it measures each append) and a lone writer's
+ * rows go to the store as they are, without being copied into a group.
  */
 import { ValidationError } from '../../lib/errors.js';
 import type { SampleRow, TelemetryStore } from '../../store/telemetry-store.js';
@@ -18,6 +22,8 @@ export class SampleBatcher {
   #pending: Pending[] = [];
   #pendingRows = 0;
   #running: Promise<void> | undefined;
+  /** How long the last store append took; lingering pays only while appends cost more. */
+  #lastAppendMs = Infinity;
 
   constructor(
     private readonly store: Pick<TelemetryStore, 'appendSamples'>,
@@ -42,7 +48,7 @@ export class SampleBatcher {
 
   async #drain(): Promise<void> {
     try {
-      if (this.lingerMs > 0) await new Promise((r) => setTimeout(r, this.lingerMs));
+      if (this.lingerMs > 0 && this.#lastAppendMs > this.lingerMs) await new Promise((r) => setTimeout(r, this.lingerMs));
       while (this.#pending.length) {
         const group: Pending[] = [];
         let n = 0;
@@ -60,11 +66,17 @@ export class SampleBatcher {
   }
 
   async #write(group: Pending[], n: number): Promise<void> {
-    const rows: SampleRow[] = new Array<SampleRow>(n);
-    let i = 0;
-    for (const p of group) for (const r of p.rows) rows[i++] = r;
+    let rows: SampleRow[];
+    if (group.length === 1) rows = group[0]!.rows;
+    else {
+      rows = new Array<SampleRow>(n);
+      let i = 0;
+      for (const p of group) for (const r of p.rows) rows[i++] = r;
+    }
+    const t0 = performance.now();
     try {
       await this.store.appendSamples(rows);
+      this.#lastAppendMs = performance.now() - t0;
       for (const p of group) p.resolve();
     } catch (err) {
       // A batch the store refuses as invalid must not fail its neighbours: retry them one by one.
