@@ -48,6 +48,8 @@ export const DEFAULT_ALERT_RETENTION_MS = 24 * 3600_000;
 
 export class AlertStore {
   private readonly alerts = new Map<string, StoredAlert>();
+  /** Bumped by every change of the set or of an alert's labels or end: caches of derived views key on it. */
+  revision = 0;
 
   constructor(private readonly retentionMs = DEFAULT_ALERT_RETENTION_MS) {}
 
@@ -56,6 +58,7 @@ export class AlertStore {
    * (a new instance, or firing ↔ resolved), which is when routing must look at it.
    */
   upsert(a: PostableAlert, now: number): { alert: StoredAlert; changed: boolean } {
+    this.revision++;
     const prev = this.alerts.get(a.fingerprint);
     const resolved = a.endsAt !== undefined && a.endsAt <= now;
     if (prev && !(prev.endsAt !== undefined && prev.endsAt <= now && !resolved && a.startsAt > prev.endsAt)) {
@@ -93,6 +96,7 @@ export class AlertStore {
 
   /** Puts back a record persisted by an earlier process (restart). */
   restore(a: StoredAlert): void {
+    this.revision++;
     this.alerts.set(a.fingerprint, { ...a, labels: { ...a.labels }, annotations: { ...a.annotations }, ...(a.ack ? { ack: { ...a.ack } } : {}) });
   }
 
@@ -121,7 +125,12 @@ export class AlertStore {
 
   /** Drops resolved alerts older than the retention. */
   gc(now: number): void {
-    for (const [fp, a] of this.alerts) if (a.endsAt !== undefined && a.endsAt + this.retentionMs < now) this.alerts.delete(fp);
+    for (const [fp, a] of this.alerts) {
+      if (a.endsAt !== undefined && a.endsAt + this.retentionMs < now) {
+        this.alerts.delete(fp);
+        this.revision++;
+      }
+    }
   }
 }
 

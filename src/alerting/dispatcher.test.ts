@@ -143,6 +143,35 @@ describe('muting: inhibition, silences, maintenance, dependencies', () => {
     expect(w.sent.at(-1)!.alerts.map((a) => `${a.labels.instance}/${a.labels.severity}:${a.status}`)).toEqual(['a/critical:resolved', 'a/warning:firing', 'b/warning:firing']);
   });
 
+  it('inhibits by equal labels among thousands of alerts, two-sided rules included, and follows resolution', async () => {
+    const w = setup([
+      ROOT,
+      doc('InhibitRule', 'crit-over-warn', { sourceMatchers: ['severity="critical"'], targetMatchers: ['severity="warning"'], equal: ['instance'] }),
+      // Two-sided: an alert matching both sides is never inhibited by another that also matches both.
+      doc('InhibitRule', 'node-down', { sourceMatchers: ['alertname=~"NodeDown|Node.*"'], targetMatchers: ['alertname=~"Node.*"'], equal: ['dc'] }),
+    ]);
+    const crits = Array.from({ length: 1000 }, (_, i) => w.alert({ alertname: 'DiskFull', instance: `h${i}`, severity: 'critical', dc: `dc${i % 3}` }));
+    const warns = Array.from({ length: 2000 }, (_, i) => w.alert({ alertname: 'DiskFull', instance: `h${i}`, severity: 'warning', dc: `dc${i % 3}` }));
+    const nodeA = w.alert({ alertname: 'NodeDown', instance: 'n1', severity: 'info', dc: 'dc0' });
+    const nodeB = w.alert({ alertname: 'NodeSlow', instance: 'n2', severity: 'info', dc: 'dc0' });
+    w.d.receive([...crits, ...warns, nodeA, nodeB]);
+    await w.clock.advance(1);
+    const byFp = new Map(w.d.listAlerts().map((x) => [x.alert.fingerprint, x.status]));
+    warns.forEach((a, i) => {
+      const st = byFp.get(a.fingerprint)!;
+      if (i < 1000) expect(st.inhibitedBy).toEqual([crits[i]!.fingerprint]);
+      else expect(st.state).toBe('active');
+    });
+    expect(byFp.get(nodeA.fingerprint)!.state).toBe('active');
+    expect(byFp.get(nodeB.fingerprint)!.state).toBe('active');
+    for (const c of crits) expect(byFp.get(c.fingerprint)!.state).toBe('active');
+    // A source that resolves stops inhibiting at once (the index follows the store).
+    w.d.receive([{ ...crits[7]!, endsAt: w.clock.now() }]);
+    const after = new Map(w.d.listAlerts().map((x) => [x.alert.fingerprint, x.status]));
+    expect(after.get(warns[7]!.fingerprint)!.state).toBe('active');
+    expect(after.get(warns[8]!.fingerprint)!.inhibitedBy).toEqual([crits[8]!.fingerprint]);
+  });
+
   it('records silenced and dependency-suppressed alerts without routing them', async () => {
     const w = setup([
       ROOT,

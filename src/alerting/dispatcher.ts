@@ -16,7 +16,7 @@ import type { Labels } from '../core/labels.js';
 import { labelsKey, systemClock, type Clock, type PostableAlert, type TimerHandle } from '../rules/index.js';
 import { AlertStore, isResolved, type Acknowledgement, type AlertStatus, type StoredAlert } from './alert-store.js';
 import type { EscalationStep } from './escalation-policy.js';
-import type { InhibitRule } from './inhibit-rule.js';
+import type { InhibitRule, InhibitSource } from './inhibit-rule.js';
 import type { MaintenanceWindow } from './maintenance-window.js';
 import { commonOf, formatLabelSet, goTimeString, type Notification, type NotificationAlert, type NotifyFunc } from './notification.js';
 import type { ResolvedRoute, RouteTree } from './route-tree.js';
@@ -295,6 +295,18 @@ export class Dispatcher {
     this.groups.delete(g.id);
   }
 
+  private inhibitCache: { rev: number; now: number; rules: readonly InhibitRule[]; indexes: Map<string, InhibitSource[]>[] } | undefined;
+
+  /** Each inhibit rule's index of firing sources, rebuilt only when the alerts, the time or the rules change. */
+  private inhibitIndexes(rules: readonly InhibitRule[], now: number): Map<string, InhibitSource[]>[] {
+    const c = this.inhibitCache;
+    if (c && c.rev === this.store.revision && c.now === now && c.rules === rules) return c.indexes;
+    const firing = this.store.firing(now);
+    const indexes = rules.map((r) => r.indexSources(firing));
+    this.inhibitCache = { rev: this.store.revision, now, rules, indexes };
+    return indexes;
+  }
+
   /** Current status of an alert: active, suppressed (with every reason) or resolved. */
   status(a: StoredAlert, now = this.clock.now()): AlertStatus {
     const st: AlertStatus = { state: 'active', silencedBy: [], inhibitedBy: [], mutedBy: [], suppressedBy: [], reasons: [] };
@@ -303,11 +315,11 @@ export class Dispatcher {
     for (const w of this.config.maintenanceWindows ?? []) if (w.mutes(a.labels, now)) st.mutedBy.push(w.name);
     const rules = this.config.inhibitRules ?? [];
     if (rules.length > 0) {
-      const firing = this.store.firing(now).filter((x) => x.fingerprint !== a.fingerprint);
-      for (const r of rules) {
-        const by = r.inhibitedBy(a.labels, firing);
+      const indexes = this.inhibitIndexes(rules, now);
+      rules.forEach((r, i) => {
+        const by = r.inhibitedByIndexed(a.labels, a.fingerprint, indexes[i]!);
         if (by && !st.inhibitedBy.includes(by)) st.inhibitedBy.push(by);
-      }
+      });
     }
     for (const p of a.dependsOnFiring ?? []) {
       const parent = this.store.get(p);
