@@ -2,6 +2,7 @@ import type { Logger } from '../lib/logger.js';
 import { encodeCollection, REMOTE_WRITE_V1_HEADERS, type EncodedCollection, type HostCollection } from '../sources/host/index.js';
 import { ResultBuffer } from './result-buffer.js';
 import { ProbeServerError } from './server-client.js';
+import { sleep } from '../lib/sleep.js';
 
 export interface MetricsAgentOptions {
   server: string;
@@ -181,17 +182,4 @@ export class MetricsAgent {
     // As Prometheus's remote-write sender: a 4xx other than auth / not found means this request will never be taken.
     throw new ProbeServerError(`POST /api/v1/write: HTTP ${res.status}: ${why}`, ![400, 413, 422].includes(res.status), res.status);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -11,6 +11,7 @@ import { NetConnectionWatcher } from '../checks/connection-watch.js';
 import type { CapturedEvidence } from '../sources/checks/evidence/index.js';
 import { ResultBuffer } from './result-buffer.js';
 import { ProbeServerClient, ProbeServerError } from './server-client.js';
+import { sleep } from '../lib/sleep.js';
 
 export interface ProbeAgentOptions {
   location: string;
@@ -236,17 +237,4 @@ export function wireResult(r: CheckResult): ProbeResult['result'] {
     metrics,
     ...(r.evidence ? { evidence: r.evidence as Record<string, unknown> } : {}),
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
