@@ -106,7 +106,7 @@ function buildSeries(count: number): GenSeries[] {
 }
 
 /** Shard → requests in time order; every series of a shard gets `stepsPerRequest` samples per request. */
-function buildPayloads(sh: Shape, endMs: number): { shards: Uint8Array[][]; samples: number; bytes: number; startMs: number } {
+export function buildPayloads(sh: Shape, endMs: number): { shards: Uint8Array[][]; samples: number; bytes: number; startMs: number } {
   const series = buildSeries(sh.series);
   const steps = Math.floor((sh.hours * 3_600_000) / STEP_MS);
   const startMs = endMs - (steps - 1) * STEP_MS;

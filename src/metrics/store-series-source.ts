@@ -4,7 +4,7 @@
  * staleness markers back into Prometheus's stale NaN.
  */
 import type { LabelMatcher } from '../core/labels.js';
-import type { SeriesData, SeriesSource } from '../query/promql/index.js';
+import { STALE_NAN, type SeriesData, type SeriesSource } from '../query/promql/index.js';
 import type { TelemetryStore } from '../store/telemetry-store.js';
 import { STORED_STALE_MARKER, fromStoredValue } from './stale-marker.js';
 
@@ -22,7 +22,14 @@ export class StoreSeriesSource implements SeriesSource {
     const series = await this.store.selectSeries({ matchers, startMs, endMs });
     signal?.throwIfAborted();
     for (const s of series) {
-      for (const p of s.samples) if (p.v === STORED_STALE_MARKER) p.v = fromStoredValue(p.v);
+      const cols = s.columns;
+      if (cols) {
+        // The columns are fresh per read (stores copy out of their own buffers), so they can be fixed in place.
+        const v = cols.v;
+        for (let i = 0; i < v.length; i++) if (v[i] === STORED_STALE_MARKER) v[i] = STALE_NAN;
+      } else {
+        for (const p of s.samples) if (p.v === STORED_STALE_MARKER) p.v = fromStoredValue(p.v);
+      }
     }
     return series;
   }

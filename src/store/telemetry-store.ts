@@ -18,15 +18,59 @@ export interface SampleRow {
   v: number;
 }
 
+/**
+ * One series' samples for `appendSeriesColumns`: labels once, timestamps (epoch ms) and values
+ * in two columns of equal length (any order; views into a larger buffer are fine). The store may
+ * remember a frozen `labels` object by identity, so one must not change after the call.
+ */
+export interface AppendSeries {
+  labels: Labels;
+  t: Float64Array;
+  v: Float64Array;
+}
+
+/** Samples in `series`, for sizing batches. */
+export function countAppendSeries(series: readonly AppendSeries[]): number {
+  let n = 0;
+  for (const s of series) n += s.t.length;
+  return n;
+}
+
+/** The series form as rows (for stores without `appendSeriesColumns`). */
+export function appendSeriesToRows(series: readonly AppendSeries[]): SampleRow[] {
+  const rows = new Array<SampleRow>(countAppendSeries(series));
+  let k = 0;
+  for (const s of series) for (let i = 0; i < s.t.length; i++) rows[k++] = { labels: s.labels, t: s.t[i]!, v: s.v[i]! };
+  return rows;
+}
+
+/** Appends `series` with the store's columnar append when it has one, else as rows. */
+export function appendSeriesColumns(store: Pick<TelemetryStore, 'appendSamples' | 'appendSeriesColumns'>, series: AppendSeries[]): Promise<void> {
+  if (store.appendSeriesColumns) return store.appendSeriesColumns(series);
+  return store.appendSamples(appendSeriesToRows(series));
+}
+
 export interface SamplePoint {
   t: number;
   v: number;
+}
+
+/** A series' samples as two columns of equal length, `t` (epoch ms) sorted ascending. */
+export interface SampleColumns {
+  t: Float64Array;
+  v: Float64Array;
 }
 
 export interface SeriesData {
   labels: Labels;
   /** Sorted by time, one point per timestamp (the last one written wins). */
   samples: SamplePoint[];
+  /**
+   * The same samples as columns, when the store has them that way (see sample-columns.ts);
+   * readers that can use columns should. Arrays are fresh per read (the reader owns them).
+   * Undefined once `samples` has been read from a columnar series.
+   */
+  readonly columns?: SampleColumns | undefined;
 }
 
 export interface TimeRange {
@@ -188,6 +232,12 @@ export interface TelemetryStore {
   migrate(): Promise<void>;
   /** Idempotent: the same (series, t) twice is stored once, the last write wins. */
   appendSamples(samples: SampleRow[]): Promise<void>;
+  /**
+   * appendSamples for samples grouped per series in columns (the remote-write path), same
+   * validation and semantics. Optional: callers use `appendSeriesColumns(store, …)`, which
+   * falls back to appendSamples (the chDB / ClickHouse stores have no columnar append yet).
+   */
+  appendSeriesColumns?(series: AppendSeries[]): Promise<void>;
   /** Series with at least one sample in the range, labels-sorted. */
   selectSeries(q: SelectSeriesQuery): Promise<SeriesData[]>;
   /**

@@ -21,14 +21,22 @@ export const VERDICT_REASON: Record<'out_of_order' | 'duplicate', string> = {
 /** Series tracked at most; past it the map is cleared (a cardinality explosion must not grow memory forever). */
 const DEFAULT_MAX_SERIES = 1_000_000;
 
-interface Newest {
+/** What is known of one series: its newest accepted sample, and its labels as last stored. */
+export interface TrackedSeries {
   t: number;
   v: number;
   stale: boolean;
+  /**
+   * The frozen labels object this series was last stored with: reusing it for every batch
+   * lets the store recognise the series by identity (see AppendSeries) instead of by its text.
+   */
+  labels: Readonly<Record<string, string>> | undefined;
+  /** The same labels as pairs, for messages (and for the decoder to skip decoding them). */
+  pairs: [string, string][];
 }
 
 export class HeadTracker {
-  readonly #newest = new Map<string, Newest>();
+  readonly #newest = new Map<string, TrackedSeries>();
 
   constructor(
     /** Samples this much older than a series' newest are still accepted (Prometheus's out_of_order_time_window). */
@@ -38,12 +46,22 @@ export class HeadTracker {
 
   /** Judges one sample of `seriesKey` and, when it is accepted, records it as the newest. */
   admit(seriesKey: string, t: number, v: number, stale = isStaleNaN(v)): SampleVerdict {
-    const last = this.#newest.get(seriesKey);
+    return this.judge(this.series(seriesKey), t, v, stale);
+  }
+
+  /** The state of `seriesKey` (created empty), to judge its samples without a lookup each. */
+  series(seriesKey: string): TrackedSeries {
+    let last = this.#newest.get(seriesKey);
     if (last === undefined) {
       if (this.#newest.size >= this.maxSeries) this.#newest.clear();
-      this.#newest.set(seriesKey, { t, v, stale });
-      return 'ok';
+      last = { t: -Infinity, v: 0, stale: false, labels: undefined, pairs: [] };
+      this.#newest.set(seriesKey, last);
     }
+    return last;
+  }
+
+  /** Judges one sample of the series `last` (from series()) and, when accepted, records it as the newest. */
+  judge(last: TrackedSeries, t: number, v: number, stale: boolean): SampleVerdict {
     if (t > last.t) {
       last.t = t;
       last.v = v;
@@ -55,6 +73,12 @@ export class HeadTracker {
       return same ? 'repeat' : 'duplicate';
     }
     return last.t - t <= this.outOfOrderWindowMs ? 'ok' : 'out_of_order';
+  }
+
+  /** The state of `seriesKey` when it was seen before (with its labels), else undefined. */
+  known(seriesKey: string): TrackedSeries | undefined {
+    const s = this.#newest.get(seriesKey);
+    return s?.labels !== undefined ? s : undefined;
   }
 
   /** Drops what is known about a series (its batch was not stored after all). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
-import type { SampleRow } from '../../store/telemetry-store.js';
+import type { AppendSeries, SampleRow } from '../../store/telemetry-store.js';
 import { SampleBatcher } from './sample-batcher.js';
 
 const row = (name: string, t = 1000): SampleRow => ({ labels: { __name__: name }, t, v: 1 });
@@ -94,5 +94,34 @@ describe('SampleBatcher', () => {
     await new Promise((r) => setImmediate(r));
     expect(calls[1]).toBe(lone);
     await second;
+  });
+
+  it('sends series in columns to a store that takes them (rows grouped with them become series), as rows to one that does not', async () => {
+    const cols = (name: string, t: number[]): AppendSeries => ({ labels: { __name__: name }, t: Float64Array.from(t), v: Float64Array.from(t, (x) => x * 10) });
+    const got: { columns: AppendSeries[][]; rows: SampleRow[][] } = { columns: [], rows: [] };
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const columnar = {
+      appendSamples: async (rows: SampleRow[]) => void got.rows.push(rows),
+      appendSeriesColumns: async (series: AppendSeries[]) => {
+        got.columns.push(series);
+        if (got.columns.length === 1) await gate;
+      },
+    };
+    const b = new SampleBatcher(columnar);
+    const lone = [cols('a', [1])];
+    const first = b.appendSeries(lone, 1);
+    const shared = { __name__: 'r' };
+    const grouped = [b.append([{ labels: shared, t: 5, v: 1 }, { labels: shared, t: 6, v: 2 }, row('s', 7)]), b.appendSeries([cols('b', [2, 3])], 2)];
+    release();
+    await Promise.all([first, ...grouped]);
+    expect(got.rows).toEqual([]);
+    expect(got.columns[0]).toBe(lone);
+    expect(got.columns[1]!.map((s) => [s.labels.__name__, [...s.t], [...s.v]])).toEqual([['r', [5, 6], [1, 2]], ['s', [7], [1]], ['b', [2, 3], [20, 30]]]);
+
+    const rowsOnly: SampleRow[][] = [];
+    const plain = new SampleBatcher({ appendSamples: async (rows: SampleRow[]) => void rowsOnly.push(rows) });
+    await plain.appendSeries([cols('c', [1, 2])], 2);
+    expect(rowsOnly).toEqual([[{ labels: { __name__: 'c' }, t: 1, v: 10 }, { labels: { __name__: 'c' }, t: 2, v: 20 }]]);
   });
 });

@@ -154,6 +154,21 @@ export class PromqlEngine {
       }
       const series: LoadedSeries[] = [];
       for (const s of raw) {
+        const cols = s.columns;
+        if (cols) {
+          // A columnar source: the engine only reads the arrays, so they are used as they are.
+          const { t, v } = cols;
+          const n = t.length;
+          loaded += n;
+          if (loaded > this.opts.maxSamplesLoaded) throw new TooManySamplesError();
+          let stale: Uint8Array | undefined;
+          for (let i = 0; i < n; i++) {
+            const x = v[i]!;
+            if (x !== x && isStaleNaN(x)) (stale ??= new Uint8Array(n))[i] = 1;
+          }
+          series.push({ labels: s.labels, t, v, stale, loHint: 0, hiHint: 0 });
+          continue;
+        }
         const samples = s.samples;
         const n = samples.length;
         loaded += n;

@@ -3,4 +3,4 @@ export { toPrometheusJson, type PromJsonData, type PromJsonSample } from './json
 export { parseExpr, parseDuration } from './parser/parser.js';
 export type * from './parser/ast.js';
 export { PromqlParseError, PromqlEvalError, TooManySamplesError, QueryCanceledError } from './errors.js';
-export { MemorySeriesSource, STALE_NAN, isStaleNaN, type SeriesSource, type SeriesData, type SamplePoint } from './storage.js';
+export { ColumnarSeries, MemorySeriesSource, STALE_NAN, isStaleNaN, type SeriesSource, type SeriesData, type SamplePoint, type SampleColumns } from './storage.js';

@@ -1,18 +1,16 @@
 import type { LabelMatcher, Labels } from '../../core/labels.js';
+import { ColumnarSeries } from '../../store/sample-columns.js';
+import type { SampleColumns, SamplePoint, SeriesData } from '../../store/telemetry-store.js';
 import { matcherPredicate } from './labels.js';
 
 export type { LabelMatcher, Labels };
-
-export interface SamplePoint {
-  t: number;
-  v: number;
-}
-
-/** One stored series: its labels (`__name__` included) and float samples sorted by time. */
-export interface SeriesData {
-  labels: Labels;
-  samples: SamplePoint[];
-}
+/**
+ * One stored series: its labels (`__name__` included) and float samples sorted by time, the
+ * telemetry store port's own type. A source should fill `columns` (e.g. with ColumnarSeries):
+ * the engine then reads the typed arrays without a point object per sample.
+ */
+export type { SampleColumns, SamplePoint, SeriesData };
+export { ColumnarSeries };
 
 /** The port the PromQL engine reads through; storage back ends implement it. */
 export interface SeriesSource {
@@ -43,7 +41,7 @@ export function isStaleNaN(v: number): boolean {
 
 interface StoredSeries {
   labels: Labels;
-  t: number[];
+  t: Float64Array;
   v: Float64Array;
   /** Stale markers kept as a separate flag so the NaN payload cannot be lost. */
   stale: Uint8Array;
@@ -82,7 +80,7 @@ export class MemorySeriesSource implements SeriesSource {
         v[i] = val;
         stale[i] = isStaleNaN(val) ? 1 : 0;
       });
-      return { labels: s.labels, t: ts, v, stale };
+      return { labels: s.labels, t: Float64Array.from(ts), v, stale };
     });
     return this.frozen;
   }
@@ -93,18 +91,19 @@ export class MemorySeriesSource implements SeriesSource {
     const out: SeriesData[] = [];
     for (const s of this.stored()) {
       if (!preds.every((p) => p(s.labels))) continue;
-      const samples: SamplePoint[] = [];
-      let i = lowerBound(s.t, minT);
-      for (; i < s.t.length && s.t[i]! <= maxT; i++) {
-        samples.push({ t: s.t[i]!, v: s.stale[i] ? STALE_NAN : s.v[i]! });
-      }
-      out.push({ labels: { ...s.labels }, samples });
+      const lo = lowerBound(s.t, minT);
+      let hi = lo;
+      while (hi < s.t.length && s.t[hi]! <= maxT) hi++;
+      const t = s.t.slice(lo, hi);
+      const v = s.v.slice(lo, hi);
+      for (let i = lo; i < hi; i++) if (s.stale[i]) v[i - lo] = STALE_NAN;
+      out.push(new ColumnarSeries({ ...s.labels }, t, v));
     }
     return Promise.resolve(out);
   }
 }
 
-function lowerBound(arr: number[], x: number): number {
+function lowerBound(arr: Float64Array, x: number): number {
   let lo = 0;
   let hi = arr.length;
   while (lo < hi) {

@@ -20,6 +20,7 @@ import type {
   LogEventRow,
   LogSearchQuery,
   RetentionConfig,
+  SampleColumns,
   SampleRow,
   SelectSeriesQuery,
   SeriesData,
@@ -28,6 +29,7 @@ import type {
 } from '../telemetry-store.js';
 import { dateTime64Text, dayText, float64BitsText, parseCount, parseFloat64 } from './encode.js';
 import { runMigrations } from './migrate.js';
+import { ColumnarSeries } from '../sample-columns.js';
 import {
   DATA_TABLES,
   availabilitySql,
@@ -52,6 +54,7 @@ import { decodeSampleRows } from './sample-rows.js';
 import { SAMPLE_INSERT_COLUMNS, TABLES } from './schema.js';
 import { canonicalLabelKey, canonicalLabels } from './series-id.js';
 import { SeriesIdCache } from './series-id-cache.js';
+import { SeriesMatchCache } from './series-match-cache.js';
 import { storeClosedError } from './store-errors.js';
 import type { ClickHouseTransport } from './transport.js';
 
@@ -71,6 +74,8 @@ const MAX_ROWS = 100_000;
 const DAY_MS = 86_400_000;
 /** Series-days this process has written; bounded so a cardinality explosion cannot grow it forever. */
 const KNOWN_SERIES_DAYS_MAX = 500_000;
+/** How long a series lookup is reused on a ClickHouse server, which other processes may write to. */
+const SERIES_MATCH_MAX_AGE_MS = 10_000;
 const STATUSES = new Set<string>(STATUS_FROM_CODE);
 /** aggregateSamples reads a rollup for ranges longer than this even inside the raw retention. */
 const LONG_RANGE_MS = 2 * DAY_MS;
@@ -90,6 +95,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
   /** `${seriesId}/${day}` pairs already in the series table: the series row is written once per day. */
   readonly #knownSeriesDays = new Set<string>();
   readonly #seriesIds = new SeriesIdCache();
+  readonly #seriesMatches: SeriesMatchCache;
   readonly #rollups: RollupJob;
   readonly #rollupIntervalMs: number;
   #rollupTimer: NodeJS.Timeout | undefined;
@@ -98,6 +104,8 @@ class ClickHouseTelemetryStore implements TelemetryStore {
   constructor(transport: ClickHouseTransport, options: TelemetryStoreOptions) {
     this.engine = transport.engine;
     this.#transport = transport;
+    // chDB is embedded: only this store writes it. A ClickHouse server may have other writers.
+    this.#seriesMatches = new SeriesMatchCache(transport.engine === 'chdb' ? Infinity : SERIES_MATCH_MAX_AGE_MS);
     this.#logger = options.logger;
     this.#retention = resolveRetention(options.retention);
     this.#now = options.now ?? Date.now;
@@ -189,7 +197,14 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       if (dropped) this.#logger.debug({ dropped }, 'samples older than the retention window were not stored');
       if (!body) return;
       // Series first: a reader that finds a sample can always find its labels.
-      if (newSeries.length) await this.#transport.insertRows(TABLES.series, newSeries);
+      if (newSeries.length) {
+        try {
+          await this.#transport.insertRows(TABLES.series, newSeries);
+        } finally {
+          // Even after a failure: some of the rows may have been written.
+          this.#seriesMatches.invalidate();
+        }
+      }
       await this.#transport.insertRaw(TABLES.samples, body, 'TSV', SAMPLE_INSERT_COLUMNS);
       // After the samples: a job that sees the mark always sees the samples too.
       if (lateWindows.size) await this.#rollups.markDirty(lateWindows);
@@ -202,18 +217,21 @@ class ClickHouseTelemetryStore implements TelemetryStore {
     return this.#track(async () => {
       const startMs = Math.max(q.startMs, this.#horizon(this.#retention.samplesMs));
       if (startMs > q.endMs || q.limit === 0) return [];
-      const matched = matchSeriesSql({ matchers: q.matchers, startMs, endMs: q.endMs });
-      const series = await this.#transport.queryRows<MatchedSeriesRow>(matched.sql, matched.params);
+      const series = await this.#seriesMatches.get(q.matchers, startMs, q.endMs, () => {
+        const matched = matchSeriesSql({ matchers: q.matchers, startMs, endMs: q.endMs });
+        return this.#transport.queryRows<MatchedSeriesRow>(matched.sql, matched.params);
+      });
       if (!series.length) return [];
       const labelsById = new Map<string, Record<string, string>>();
       for (const r of series) labelsById.set(r.id, r.series_labels);
       const ids = [...labelsById.keys()].map((id) => BigInt(id));
       const range = { startMs, endMs: q.endMs };
       const out: SeriesData[] = [];
-      const collect = (bySeries: Map<string, SeriesData['samples']>, skip?: ReadonlySet<string>) => {
-        for (const [id, samples] of bySeries) {
+      const collect = (bySeries: Map<string, SampleColumns>, skip?: ReadonlySet<string>) => {
+        for (const [id, cols] of bySeries) {
           const labels = labelsById.get(id);
-          if (labels && !skip?.has(id)) out.push({ labels, samples });
+          // A copy: the cached lookup's labels are shared between reads.
+          if (labels && !skip?.has(id)) out.push(new ColumnarSeries({ ...labels }, cols.t, cols.v));
         }
       };
       if (q.limit === undefined) {

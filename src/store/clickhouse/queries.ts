@@ -30,7 +30,9 @@ export interface MatchedSeriesRow {
 /**
  * Step one of selectSeries: matchers → series ids and labels, from the small series table only.
  * Splitting the read in two (ids first, then samples by `series_id IN ids`) replaced a JOIN of
- * samples against the series CTE; the sample scan then uses the primary key directly.
+ * samples against the series CTE; the sample scan then uses the primary key directly. The store
+ * keeps the answers until it next inserts series rows (series-match-cache.ts); a single
+ * statement with the lookup as a subquery measured slower on chDB (≈14 ms vs ≈10 ms for both).
  */
 export function matchSeriesSql(q: { matchers: readonly LabelMatcher[] } & TimeRange): BoundSql {
   const p = new SqlParams();

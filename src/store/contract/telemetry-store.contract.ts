@@ -185,6 +185,21 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
         expect(await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: base + 5000, endMs: base + 9000 })).toEqual([]);
       });
 
+      it('finds a series that appeared after the same selector was last asked, and returns fresh label objects', async () => {
+        const m = metric('newseries');
+        const q = { matchers: [{ name: '__name__', op: '=' as const, value: m }], startMs: base, endMs: base + 10_000 };
+        await store.appendSamples([{ labels: { __name__: m, i: 'a' }, t: base, v: 1 }]);
+        const first = await store.selectSeries(q);
+        expect(first.map((s) => s.labels.i)).toEqual(['a']);
+        first[0]!.labels.i = 'changed by a caller';
+        await store.appendSamples([{ labels: { __name__: m, i: 'b' }, t: base + 1000, v: 2 }]);
+        const second = await store.selectSeries(q);
+        expect(second).toEqual([
+          { labels: { __name__: m, i: 'a' }, samples: [{ t: base, v: 1 }] },
+          { labels: { __name__: m, i: 'b' }, samples: [{ t: base + 1000, v: 2 }] },
+        ]);
+      });
+
       it('limits the number of series, not samples', async () => {
         const m = metric('limit');
         await store.appendSamples([0, 1, 2, 3, 4].flatMap((i) => [0, 1].map((j) => ({ labels: { __name__: m, i: String(i) }, t: base + j * 1000, v: j }))));

@@ -34,8 +34,25 @@ export class HeadIndex {
     return this.#byRef.get(ref);
   }
 
+  /**
+   * Frozen labels objects → series. Remote-write hands the same frozen object for a series in
+   * every batch (see AppendSeries), so most lookups skip building the text key below.
+   */
+  #byObject = new WeakMap<Labels, HeadSeries>();
+
   /** The series for a label set (any key order, empty values ignored), created when new. */
   getOrCreate(labels: Labels): HeadSeries {
+    const frozen = Object.isFrozen(labels);
+    if (frozen) {
+      const known = this.#byObject.get(labels);
+      if (known && !known.removed) return known;
+    }
+    const s = this.#getOrCreateByEntries(labels);
+    if (frozen) this.#byObject.set(labels, s);
+    return s;
+  }
+
+  #getOrCreateByEntries(labels: Labels): HeadSeries {
     let entries = '';
     for (const name in labels) {
       const value = labels[name]!;

@@ -16,6 +16,34 @@ describe('HeadSeries', () => {
     expect(s.range(1_000_000 + 7_000, 1_000_000 + 14_000)).toEqual([]);
   });
 
+  it('gives the same samples as columns as range() for any window, across chunks, skips and unsorted appends', () => {
+    const s = make();
+    const n = CHUNK_SAMPLES * 3 + 17;
+    for (let i = 0; i < n; i++) s.append(1_000_000 + i * 1000, i * 0.5);
+    s.append(1_000_000 + 500, -1); // out of order: sorted on the next read
+    s.dropBefore(1_000_000 + 40 * 1000); // a skip inside the first chunk
+    const edges = [0, 1_000_000, 1_000_000 + 39_999, 1_000_000 + 40_000, 1_000_000 + 40_001, 1_000_000 + 255_000, 1_000_000 + 256_000, 1_000_000 + 256_500, 1_000_000 + 700_000, 1_000_000 + (n - 1) * 1000, 1_000_000 + n * 1000, 9e12];
+    let compared = 0;
+    for (const a of edges) {
+      for (const b of edges) {
+        const pts = s.range(a, b);
+        const cols = s.rangeColumns(a, b);
+        if (!pts.length) {
+          expect(cols).toBeUndefined();
+          continue;
+        }
+        expect(Array.from(cols!.t)).toEqual(pts.map((p) => p.t));
+        expect(Array.from(cols!.v)).toEqual(pts.map((p) => p.v));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(30);
+    // Fresh arrays: the caller may keep or change them without touching the head.
+    const c = s.rangeColumns(0, 9e12)!;
+    c.v[0] = 42;
+    expect(s.rangeColumns(0, 9e12)!.v[0]).toBe(20);
+  });
+
   it('sorts out-of-order appends on read, the last write of a timestamp winning', () => {
     const s = make();
     for (const [t, v] of [[5000, 5], [1000, 1], [3000, 3], [1000, 10], [5000, 50], [2000, 2]] as const) s.append(t, v);

@@ -6,7 +6,7 @@
  * Appends in time order are the fast path. An older timestamp is appended anyway and marks the
  * series unsorted; the next read sorts once (stable, so the last write of a timestamp wins).
  */
-import type { Labels, SamplePoint } from '../telemetry-store.js';
+import type { Labels, SampleColumns, SamplePoint } from '../telemetry-store.js';
 
 export const CHUNK_SAMPLES = 256;
 const INT32_MAX = 2_147_483_647;
@@ -140,6 +140,48 @@ export class HeadSeries {
     return out;
   }
 
+  /**
+   * Samples with startMs <= t <= endMs as columns, copied out of the chunks (the caller may keep
+   * them while appends go on); undefined when there are none.
+   */
+  rangeColumns(startMs: number, endMs: number): SampleColumns | undefined {
+    if (this.maxT < startMs || this.minT > endMs) return undefined;
+    this.#normalize();
+    const chunks = this.#chunks;
+    // Chunks are disjoint and ordered once sorted; only the first chunk has skipped samples.
+    let ci = 0;
+    while (ci < chunks.length - 1 && chunks[ci + 1]!.base <= startMs) ci++;
+    const first = chunks[ci]!;
+    const from = lowerBound(first, ci === 0 ? this.#skip : 0, startMs);
+    // Count first, then copy: two short passes over the chunks beat growing the arrays.
+    let n = 0;
+    let cEnd = ci;
+    let lastTo = 0;
+    for (; cEnd < chunks.length; cEnd++) {
+      const c = chunks[cEnd]!;
+      if (c.base > endMs) break;
+      const lo = cEnd === ci ? from : 0;
+      lastTo = c.base + c.dt[c.n - 1]! <= endMs ? c.n : lowerBound(c, lo, endMs + 1);
+      n += lastTo - lo;
+      if (lastTo < c.n) {
+        cEnd++;
+        break;
+      }
+    }
+    if (n <= 0) return undefined;
+    const t = new Float64Array(n);
+    const v = new Float64Array(n);
+    let k = 0;
+    for (let c0 = ci; c0 < cEnd; c0++) {
+      const c = chunks[c0]!;
+      const lo = c0 === ci ? from : 0;
+      const hi = c0 === cEnd - 1 ? lastTo : c.n;
+      copyOut(c, lo, hi, t, v, k);
+      k += hi - lo;
+    }
+    return { t, v };
+  }
+
   /** Whether any sample lies in [startMs, endMs]. */
   hasSampleIn(startMs: number, endMs: number): boolean {
     if (this.maxT < startMs || this.minT > endMs) return false;
@@ -185,5 +227,28 @@ export class HeadSeries {
   /** Bytes held by this series' chunks (typed-array payloads). */
   get bytes(): number {
     return this.#chunks.length * CHUNK_SAMPLES * 12;
+  }
+}
+
+/** The first index >= from in the chunk whose time is >= x (c.n when none). */
+function lowerBound(c: Chunk, from: number, x: number): number {
+  let lo = from;
+  let hi = c.n;
+  const rel = x - c.base;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.dt[mid]! < rel) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function copyOut(c: Chunk, lo: number, hi: number, t: Float64Array, v: Float64Array, at: number): void {
+  const base = c.base;
+  const dt = c.dt;
+  const cv = c.v;
+  for (let j = lo, k = at; j < hi; j++, k++) {
+    t[k] = base + dt[j]!;
+    v[k] = cv[j]!;
   }
 }

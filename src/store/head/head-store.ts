@@ -21,7 +21,8 @@ import { StoreError, ValidationError, type FieldIssue } from '../../lib/errors.j
 import type { Logger } from '../../lib/logger.js';
 import { canonicalLabelKey } from '../clickhouse/series-id.js';
 import { storeClosedError } from '../clickhouse/store-errors.js';
-import { DEFAULT_RETENTION, type LabelQuery, type RetentionConfig, type SampleRow, type SelectSeriesQuery, type SeriesData, type TelemetryStore } from '../telemetry-store.js';
+import { DEFAULT_RETENTION, type AppendSeries, type LabelQuery, type RetentionConfig, type SampleColumns, type SampleRow, type SelectSeriesQuery, type SeriesData, type TelemetryStore } from '../telemetry-store.js';
+import { ColumnarSeries, columnsOf } from '../sample-columns.js';
 import { HeadIndex, RegexNotSupportedHere } from './head-index.js';
 import type { HeadSeries } from './head-series.js';
 import { Wal, comparePositions, type Checkpoint, type WalPosition } from './wal.js';
@@ -96,7 +97,7 @@ interface Waiter {
 }
 
 /** The port methods this decorator implements itself; anything else is forwarded. */
-type Handled = 'engine' | 'migrate' | 'appendSamples' | 'selectSeries' | 'labelNames' | 'labelValues' | 'appendCheckResults' | 'selectCheckResults' | 'availability' | 'appendLogEvents' | 'searchLogs' | 'usage' | 'close';
+type Handled = 'engine' | 'migrate' | 'appendSamples' | 'appendSeriesColumns' | 'selectSeries' | 'labelNames' | 'labelValues' | 'appendCheckResults' | 'selectCheckResults' | 'availability' | 'appendLogEvents' | 'searchLogs' | 'usage' | 'close';
 
 /** Opens the WAL, replays it and returns the decorated store. */
 export async function openHeadStore(inner: TelemetryStore, options: HeadStoreOptions): Promise<TelemetryStore> {
@@ -325,6 +326,95 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       if (this.#pendingRows > 0 && this.#pendingRows + samples.length > this.#maxBacklogRows) await this.#waitForRoom(samples.length);
       this.#appendNow(samples);
     });
+  }
+
+  /**
+   * appendSamples for series in columns (the remote-write path): same validation, WAL record
+   * and head, without an object per sample; the SAMPLES record's columns are filled with one
+   * copy per series.
+   */
+  appendSeriesColumns(series: AppendSeries[]): Promise<void> {
+    return this.#track(async () => {
+      const n = validateSeriesColumns(series);
+      if (!n) return;
+      if (this.#pendingRows > 0 && this.#pendingRows + n > this.#maxBacklogRows) await this.#waitForRoom(n);
+      this.#appendColumnsNow(series, n);
+    });
+  }
+
+  #appendColumnsNow(series: AppendSeries[], total: number): void {
+    const now = this.#now();
+    const horizon = now - this.#retentionMs;
+    const headFrom = this.#headFrom(now);
+    const refs = new Uint32Array(total);
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
+    const vBits = new Uint32Array(vs.buffer);
+    const heads = new Array<HeadSeries>(series.length);
+    const named: HeadSeries[] = [];
+    const segment = this.#wal.currentSegment;
+    const seq = this.#seq + 1;
+    let k = 0;
+    let minT = Infinity;
+    let maxT = -Infinity;
+    for (let j = 0; j < series.length; j++) {
+      const { labels, t, v } = series[j]!;
+      const len = t.length;
+      const from = k;
+      ts.set(t, k);
+      vs.set(v, k);
+      for (let i = 0; i < len; i++) {
+        const x = t[i]!;
+        if (x < horizon) continue;
+        if (k !== from + i) {
+          ts[k] = x;
+          vBits[2 * k] = vBits[2 * (from + i)]!;
+          vBits[2 * k + 1] = vBits[2 * (from + i) + 1]!;
+        }
+        if (x < minT) minT = x;
+        if (x > maxT) maxT = x;
+        k++;
+      }
+      if (k === from) continue;
+      const s = this.#index.getOrCreate(labels);
+      s.lastSeq = seq;
+      if (s.walSegment !== segment) {
+        s.walSegment = segment;
+        named.push(s);
+      }
+      refs.fill(s.ref, from, k);
+      heads[j] = s;
+    }
+    if (!k) {
+      this.#logger.debug({ dropped: total }, 'samples older than the retention window were not stored');
+      return;
+    }
+    let pos: WalPosition;
+    try {
+      const entries: SeriesEntry[] = named.map((s) => ({ ref: s.ref, labels: s.pairs }));
+      pos = this.#wal.append(entries, { refs, ts, vs, n: k }, maxT);
+    } catch (err) {
+      for (const s of named) s.walSegment = -1;
+      throw new StoreError(
+        'KSK_STORE_WAL_WRITE_FAILED',
+        `cannot write the metrics write-ahead log in ${this.#wal.dir}: ${(err as Error).message} — nothing of this batch was stored; check free disk space and permissions`,
+        undefined,
+        { cause: err },
+      );
+    }
+    this.#seq = seq;
+    this.#noteMinT(minT);
+    let i = 0;
+    for (let j = 0; j < series.length && i < k; j++) {
+      const s = heads[j];
+      if (!s) continue;
+      for (; i < k && refs[i] === s.ref; i++) if (ts[i]! >= headFrom) s.append(ts[i]!, vs[i]!);
+    }
+    this.#lastAppendAt = performance.now();
+    this.#pending.push({ seq, at: this.#lastAppendAt, refs, ts, vs, n: k, minT, pos });
+    this.#pendingRows += k;
+    if (minT < this.#pendingMinT) this.#pendingMinT = minT;
+    if (this.#pendingRows >= this.#flushRows) this.#kick();
   }
 
   #appendNow(samples: SampleRow[]): void {
@@ -629,14 +719,12 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       if (q.endMs >= headFrom) {
         const from = Math.max(startMs, headFrom);
         for (const s of matched) {
-          const points = s.range(from, q.endMs);
-          if (!points.length) continue;
+          const cols = s.rangeColumns(from, q.endMs);
+          if (!cols) continue;
           const older = byKey.get(s.key);
-          if (older) {
-            for (const p of points) older.samples.push(p);
-          } else {
-            byKey.set(s.key, { labels: { ...s.labels }, samples: points });
-          }
+          // Columns all the way (sample-columns.ts): no point object per sample on the query path.
+          const [t, v] = older ? joinColumns(columnsOf(older), cols) : [cols.t, cols.v];
+          byKey.set(s.key, new ColumnarSeries(older ? older.labels : { ...s.labels }, t, v));
         }
       }
       const keys = [...byKey.keys()].sort();
@@ -760,6 +848,46 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
     })();
     return this.#closing;
   }
+}
+
+/** An older part from the inner store, then the head's part (later, disjoint). */
+function joinColumns(a: SampleColumns, b: SampleColumns): [Float64Array, Float64Array] {
+  if (!a.t.length) return [b.t, b.v];
+  const t = new Float64Array(a.t.length + b.t.length);
+  const v = new Float64Array(t.length);
+  t.set(a.t);
+  t.set(b.t, a.t.length);
+  v.set(a.v);
+  v.set(b.v, a.v.length);
+  return [t, v];
+}
+
+/** validateSamples for the columnar form; returns the number of samples. */
+function validateSeriesColumns(series: AppendSeries[]): number {
+  const issues: FieldIssue[] = [];
+  let n = 0;
+  for (let j = 0; j < series.length && issues.length < 20; j++) {
+    const { labels, t, v } = series[j]!;
+    const name = labels?.__name__;
+    if (typeof name !== 'string' || name === '') issues.push({ path: `series[${j}].labels.__name__`, message: 'is required (the metric name)' });
+    else if (!allStrings(labels)) issues.push({ path: `series[${j}].labels`, message: 'values must be strings' });
+    if (!(t instanceof Float64Array) || !(v instanceof Float64Array) || t.length !== v.length) {
+      issues.push({ path: `series[${j}]`, message: 't and v must be Float64Arrays of equal length' });
+      continue;
+    }
+    for (let i = 0; i < t.length; i++) {
+      const x = t[i]!;
+      if (!(x >= 0 && Number.isInteger(x))) {
+        issues.push({ path: `series[${j}].t[${i}]`, message: `must be epoch milliseconds (a non-negative integer), got ${String(x)}` });
+        break;
+      }
+    }
+    n += t.length;
+  }
+  if (!issues.length) return n;
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  throw new ValidationError('KSK_STORE_SAMPLE_INVALID', `sample batch rejected, nothing stored: ${first.path} ${first.message}${more}`, issues.slice(0, 20));
 }
 
 function allStrings(labels: SampleRow['labels']): boolean {

@@ -159,9 +159,12 @@ export class Evaluator {
     const vs = ms.selector;
     const ref = this.refTime(vs.at, vs.offsetMs, t);
     const from = ref - ms.rangeMs;
-    const out: RangeSeries[] = [];
+    const loaded = this.p.data.get(vs) ?? [];
+    // One window per loaded series: sized once instead of grown by push at every step.
+    const out = new Array<RangeSeries>(loaded.length);
     let n = 0;
-    for (const s of this.p.data.get(vs) ?? []) {
+    for (let i = 0; i < loaded.length; i++) {
+      const s = loaded[i]!;
       const cols = s.stale === undefined ? s : (s.rangeCols ??= withoutStale(s));
       // The window (from, ref] as indexes into the loaded columns: nothing is copied.
       const lo = firstAfter(cols.t, from, s.loHint);
@@ -173,7 +176,7 @@ export class Evaluator {
       if (w === undefined || w.t !== cols.t) s.window = w = { labels: s.labels, t: cols.t, v: cols.v, lo, hi, dropName: false, resets: undefined };
       w.lo = lo;
       w.hi = hi;
-      out.push(w);
+      out[i] = w;
     }
     this.countSamples(n);
     return out;
@@ -236,6 +239,9 @@ function withoutStale(s: LoadedSeries): { t: Float64Array; v: Float64Array } {
  */
 export function firstAfter(arr: Float64Array, x: number, hint: number): number {
   const n = arr.length;
+  // Steps before or after a series' data (a 24 h panel over a few hours of it) end here.
+  if (n === 0 || arr[0]! > x) return 0;
+  if (arr[n - 1]! <= x) return n;
   let lo = 0;
   if (hint > 0 && hint <= n && arr[hint - 1]! <= x) {
     lo = hint;

@@ -50,7 +50,7 @@ function readSample(r: ProtoReader, end: number, v2: boolean): RwSample {
 }
 
 /** A Label message; `slot` (label position in its series) lets equal strings be reused. */
-function readLabel(r: ProtoReader, end: number, slot: number): Label {
+export function readLabel(r: ProtoReader, end: number, slot: number): Label {
   let name = '';
   let value = '';
   while (r.pos < end) {
@@ -206,7 +206,7 @@ function readTimeSeriesV1(r: ProtoReader, end: number): RwTimeSeries {
   return ts;
 }
 
-function readMetadataV1(r: ProtoReader, end: number): RwMetadata {
+export function readMetadataV1(r: ProtoReader, end: number): RwMetadata {
   const m: RwMetadata = { type: 'unknown', metricFamilyName: '', help: '', unit: '' };
   while (r.pos < end) {
     const tag = r.uint32();

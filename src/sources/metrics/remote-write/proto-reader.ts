@@ -228,6 +228,14 @@ export class ProtoReader {
     return s;
   }
 
+  /** Bytes [start, end) as a string of one char per byte: a flat string, cheap to hash (map keys). */
+  latin1(start: number, end: number): string {
+    if (this.nodeBuf !== undefined) return this.nodeBuf.latin1Slice(start, end);
+    let out = '';
+    for (let i = start; i < end; i++) out += String.fromCharCode(this.buf[i]!);
+    return out;
+  }
+
   private utf8(start: number, end: number): string {
     const buf = this.buf;
     if (this.nodeBuf !== undefined) {

@@ -1,7 +1,8 @@
 import { uncompress } from 'snappyjs';
 import { decodeWriteRequestV1, decodeWriteRequestV2 } from './decode.js';
+import { decodeWriteRequestV1Columns, decodeWriteRequestV2Columns, type KnownSeries, type RwColumns } from './decode-columns.js';
 import { RemoteWriteDecodeError } from './errors.js';
-import type { DecodedWriteRequest, RwRejection } from './types.js';
+import type { DecodedWriteRequest, Label, RwRejection } from './types.js';
 import { validateSeries } from './validate.js';
 
 export interface RemoteWriteHeaders {
@@ -73,6 +74,42 @@ export function decodeRemoteWrite(body: Uint8Array, headers: RemoteWriteHeaders 
     return false;
   });
   return { version, timeseries, metadata: decoded.metadata, rejected };
+}
+
+export interface DecodedColumns extends RwColumns {
+  version: '1.0' | '2.0';
+  /** Series dropped by validation, with the reason and how many samples and histograms they carried. */
+  rejected: { index: number; labels: Label[]; reason: string; samples: number }[];
+}
+
+/**
+ * decodeRemoteWrite's checks and validation, decoding into columns (decode-columns.ts): the
+ * ingest path's form. `series` holds only the valid series; their rows stay where they are.
+ * `known` (see decodeWriteRequestV1Columns) must return only series that passed validation.
+ */
+export function decodeRemoteWriteColumns(body: Uint8Array, headers: RemoteWriteHeaders = {}, options: DecodeOptions = {}, known?: (key: string) => KnownSeries | undefined): DecodedColumns {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'snappy') {
+    throw new RemoteWriteDecodeError('KSK_RW_CONTENT_ENCODING', `remote-write needs Content-Encoding: snappy, got ${JSON.stringify(headers['content-encoding'])}`);
+  }
+  const version = remoteWriteVersionOf(headers['content-type']);
+  const raw = decompressSnappy(body, options.maxDecompressedBytes ?? DEFAULT_MAX);
+  const cols = version === '2.0' ? decodeWriteRequestV2Columns(raw) : decodeWriteRequestV1Columns(raw, known);
+  const rejected: DecodedColumns['rejected'] = [];
+  let bad = false;
+  for (let i = 0; i < cols.series.length; i++) {
+    const s = cols.series[i]!;
+    if (s.known !== undefined) continue; // validated when it was first seen
+    const labels = s.labels;
+    const reason = validateSeries(s);
+    if (s.labels !== labels) s.key = undefined; // empty-valued labels were dropped: the wire bytes no longer name it
+    if (reason === undefined) continue;
+    rejected.push({ index: i, labels: s.labels, reason, samples: s.end - s.start + s.histograms });
+    bad = true;
+  }
+  const refused = new Set(rejected.map((r) => r.index));
+  const series = bad ? cols.series.filter((_, i) => !refused.has(i)) : cols.series;
+  return { version, series, t: cols.t, v: cols.v, metadata: cols.metadata, rejected };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Label, RwTimeSeries } from './types.js';
+import type { Label } from './types.js';
 
 /*
  * Series validation as the remote-write 1.0 spec and Prometheus' receiver apply it: label
@@ -32,7 +32,7 @@ function checkLabelName(n: string): boolean {
 }
 
 /** Returns the reason the series must be rejected, or undefined (then empty-valued labels are removed). */
-export function validateSeries(ts: RwTimeSeries): string | undefined {
+export function validateSeries(ts: { labels: Label[] }): string | undefined {
   const labels = ts.labels;
   let metricName: string | undefined;
   let empties = 0;

@@ -1,0 +1,91 @@
+/**
+ * Remote-write ingest only, over HTTP, beside Prometheus 2.42 in the same run: the ingest
+ * part of bench/metrics.ts without the flush wait, disk and query measures, for quick
+ * before/after comparisons. `npx tsx bench/metrics-ingest-http.ts [--series=N --hours=H]
+ * [--rounds=R] [--profile=DIR] [--compare=BIN]` (`--profile` runs the server under
+ * `node --cpu-prof`; `--compare` runs another build's bin/kansoku.js too, in the same rounds).
+ * KSK_SERVER_NODE_ARGS adds node flags to the servers' command line; KSK_SERVER_OUT appends their stdout to a file.
+ * Needs `npm run build` first.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BIN, freePort, startServerProcess } from '../test/support/server-process.js';
+import { startPrometheus } from '../src/metrics/test-support/prometheus-process.js';
+import { buildPayloads } from './metrics.js';
+
+function arg(name: string): string | undefined {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a?.slice(name.length + 3);
+}
+
+const RW_HEADERS = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' };
+
+async function send(url: string, headers: Record<string, string>, shards: Uint8Array[][]): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(
+    shards.map(async (reqs) => {
+      for (const body of reqs) {
+        const r = await fetch(`${url}/api/v1/write`, { method: 'POST', headers: { ...RW_HEADERS, ...headers }, body });
+        if (r.status >= 300) throw new Error(`${url} refused a write: ${r.status} ${await r.text()}`);
+      }
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/** A server from `bin`, optionally under `node --cpu-prof` (not allowed in NODE_OPTIONS, so spawned here). */
+async function spawned(bin: string, profileDir?: string) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ksk-prof-'));
+  const port = await freePort();
+  const nodeArgs = (process.env.KSK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), bin, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--no-host-metrics'], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: process.env.KSK_SERVER_OUT ? ['ignore', openSync(process.env.KSK_SERVER_OUT, 'a'), 'ignore'] : 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${bin} exited with ${proc.exitCode} before it was healthy`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    token: () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
+    stop: (signal: NodeJS.Signals) => new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill(signal);
+    }),
+  };
+}
+
+const sh = { series: Number(arg('series') ?? 1000), hours: Number(arg('hours') ?? 6) };
+const rounds = Number(arg('rounds') ?? 1);
+const profile = arg('profile');
+/** `--compare=/path/to/other/bin/kansoku.js`: that build too, in the same rounds (order alternating). */
+const compare = arg('compare');
+for (let round = 0; round < rounds; round++) {
+  const endMs = Math.floor(Date.now() / 15_000) * 15_000 - 60_000;
+  const p = buildPayloads(sh, endMs);
+  const prom = await startPrometheus({ extraArgs: ['--storage.tsdb.retention.time=30d'] });
+  const promRate = p.samples / (await send(prom.url, {}, p.shards));
+  await prom.stop();
+  const builds = compare ? [['this', BIN], ['compare', compare]] : [['this', BIN]];
+  if (round % 2 === 1) builds.reverse();
+  const parts = [`Prometheus ${Math.round(promRate / 1000)}k/s`];
+  for (const [name, bin] of builds) {
+    const ksk = profile || compare || process.env.KSK_SERVER_NODE_ARGS ? await spawned(bin!, profile) : await startServerProcess({ env: { KANSOKU_LOG_LEVEL: 'warn' } });
+    try {
+      const rate = p.samples / (await send(ksk.url, { authorization: `Bearer ${ksk.token()}` }, p.shards));
+      parts.push(`${name} ${Math.round(rate / 1000)}k/s = ${(rate / promRate).toFixed(2)}×`);
+    } finally {
+      await ksk.stop('SIGTERM');
+    }
+  }
+  console.log(`${sh.series}×${sh.hours}h round ${round}: ${parts.join(', ')}`);
+}
