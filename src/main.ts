@@ -53,8 +53,8 @@ export function buildProgram(): Command {
       ),
     )
     .option('--no-host-metrics', 'do not collect this host\'s own metrics (by default the server stores them every 15 s as job="node", instance=<hostname>)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
-    .action(async (opts: { dataDir: string; listen: string; state?: string; telemetry?: string; hostMetrics: boolean; logLevel: string }) => {
+    .addOption(new Option('--log-level <level>', 'log level (default: KANSOKU_LOG_LEVEL, else info)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .action(async (opts: { dataDir: string; listen: string; state?: string; telemetry?: string; hostMetrics: boolean; logLevel?: string }) => {
       try {
         const { runServerCommand } = await import('./server/main.js');
         await runServerCommand(opts);

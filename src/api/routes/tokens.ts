@@ -44,9 +44,12 @@ export function registerTokenRoutes(app: FastifyInstance, store: StateStore, tok
     const at = new Date().toISOString();
     const revoked = await store.transaction(async (tx) => {
       const ok = await tx.revokeToken(t.id, at);
+      tokens.forget();
       if (ok) await tx.appendAudit(objects.auditInput(actor, 'token.revoke', 'Token', t.name, null, JSON.stringify({ id: t.id, name: t.name, role: t.role }), null, `token id ${t.id}`));
       return ok;
     });
+    // Again after the commit: a request in between may have cached the row as it was.
+    tokens.forget();
     return { id: t.id, name: t.name, revoked, revokedAt: revoked ? at : t.revokedAt };
   });
 
