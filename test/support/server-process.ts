@@ -33,6 +33,13 @@ export interface ServerProc {
 }
 
 /**
+ * Node flags the server runs with, as `npm start` and the bin's shebang give them (package.json,
+ * bin/kansoku.js): a larger young generation keeps ingest's short-lived objects out of the old
+ * generation (BENCHMARKS.md). KANSOKU_TEST_NODE_FLAGS overrides them, for A/B runs.
+ */
+export const SERVER_NODE_FLAGS = (process.env.KANSOKU_TEST_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
+
+/**
  * Starts `kansoku server` as a real process on a free loopback port and waits for /healthz.
  * `hostMetrics: true` keeps the server's own host metrics on (its default); the tests leave them
  * off unless they ask, so series counts and listings see only what the test wrote.
@@ -42,7 +49,7 @@ export async function startServerProcess(opts: { dataDir?: string; args?: string
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ksk-e2e-'));
   const port = await freePort();
   let out = '';
-  const proc = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...(opts.hostMetrics ? [] : ['--no-host-metrics']), ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, ...(opts.hostMetrics ? [] : ['--no-host-metrics']), ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
