@@ -3,7 +3,7 @@
  * which differ only in the transport handed in.
  */
 import { STATUS_FROM_CODE, type CheckStatus } from '../../core/check-result.js';
-import { ValidationError, type FieldIssue } from '../../lib/errors.js';
+import type { FieldIssue } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import {
   ROLLUP_RESOLUTION_MS,
@@ -57,6 +57,7 @@ import { SeriesIdCache } from './series-id-cache.js';
 import { SeriesMatchCache } from './series-match-cache.js';
 import { storeClosedError } from './store-errors.js';
 import type { ClickHouseTransport } from './transport.js';
+import { isEpochMs, throwIfIssues, validateSamples } from '../sample-validation.js';
 
 export interface TelemetryStoreOptions {
   logger: Logger;
@@ -470,34 +471,8 @@ function sortByLabels(series: SeriesData[]): SeriesData[] {
   return keyed.map((k) => k.s);
 }
 
-function isEpochMs(t: unknown): t is number {
-  return typeof t === 'number' && Number.isInteger(t) && t >= 0;
-}
 
-function throwIfIssues(code: string, what: string, issues: FieldIssue[]): void {
-  if (!issues.length) return;
-  const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  throw new ValidationError(code, `${what} rejected, nothing stored: ${first.path} ${first.message}${more}`, issues.slice(0, 20));
-}
 
-/** Hand-written rather than zod: this runs for every sample on the hot ingest path. */
-function validateSamples(samples: SampleRow[]): void {
-  const issues: FieldIssue[] = [];
-  let lastLabels: SampleRow['labels'] | undefined;
-  for (let i = 0; i < samples.length && issues.length < 20; i++) {
-    const s = samples[i]!;
-    if (s.labels !== lastLabels) {
-      const name = s.labels?.__name__;
-      if (typeof name !== 'string' || name === '') issues.push({ path: `samples[${i}].labels.__name__`, message: 'is required (the metric name)' });
-      else if (!Object.values(s.labels).every((v) => typeof v === 'string')) issues.push({ path: `samples[${i}].labels`, message: 'values must be strings' });
-      else lastLabels = s.labels;
-    }
-    if (!isEpochMs(s.t)) issues.push({ path: `samples[${i}].t`, message: `must be epoch milliseconds (a non-negative integer), got ${String(s.t)}` });
-    if (typeof s.v !== 'number') issues.push({ path: `samples[${i}].v`, message: 'must be a number' });
-  }
-  throwIfIssues('KSK_STORE_SAMPLE_INVALID', 'sample batch', issues);
-}
 
 function validateAggregateQuery(q: AggregateSamplesQuery): void {
   const issues: FieldIssue[] = [];

@@ -17,12 +17,13 @@
  * Every other port method is forwarded; one this class does not know (a method added to the
  * port later) first flushes the queued rows it could need, so read-after-write holds.
  */
-import { StoreError, ValidationError, type FieldIssue } from '../../lib/errors.js';
+import { StoreError, ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { canonicalLabelKey } from '../clickhouse/series-id.js';
 import { storeClosedError } from '../clickhouse/store-errors.js';
 import { DEFAULT_RETENTION, type AppendSeries, type LabelQuery, type RetentionConfig, type SampleColumns, type SampleRow, type SelectSeriesQuery, type SeriesData, type TelemetryStore } from '../telemetry-store.js';
 import { ColumnarSeries, columnsOf } from '../sample-columns.js';
+import { validateSamples, validateSeriesColumns } from '../sample-validation.js';
 import { HeadIndex, RegexNotSupportedHere } from './head-index.js';
 import type { HeadSeries } from './head-series.js';
 import { Wal, comparePositions, type Checkpoint, type WalPosition } from './wal.js';
@@ -389,19 +390,7 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       this.#logger.debug({ dropped: total }, 'samples older than the retention window were not stored');
       return;
     }
-    let pos: WalPosition;
-    try {
-      const entries: SeriesEntry[] = named.map((s) => ({ ref: s.ref, labels: s.pairs }));
-      pos = this.#wal.append(entries, { refs, ts, vs, n: k }, maxT);
-    } catch (err) {
-      for (const s of named) s.walSegment = -1;
-      throw new StoreError(
-        'KSK_STORE_WAL_WRITE_FAILED',
-        `cannot write the metrics write-ahead log in ${this.#wal.dir}: ${(err as Error).message} — nothing of this batch was stored; check free disk space and permissions`,
-        undefined,
-        { cause: err },
-      );
-    }
+    const pos = this.#writeWal(named, refs, ts, vs, k, maxT);
     this.#seq = seq;
     this.#noteMinT(minT);
     let i = 0;
@@ -410,6 +399,28 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       if (!s) continue;
       for (; i < k && refs[i] === s.ref; i++) if (ts[i]! >= headFrom) s.append(ts[i]!, vs[i]!);
     }
+    this.#enqueue(seq, refs, ts, vs, k, minT, pos);
+  }
+
+  /** One WAL record for a batch; a failure leaves nothing of the batch stored and says why. */
+  #writeWal(named: HeadSeries[], refs: Uint32Array, ts: Float64Array, vs: Float64Array, k: number, maxT: number): WalPosition {
+    try {
+      const entries: SeriesEntry[] = named.map((s) => ({ ref: s.ref, labels: s.pairs }));
+      return this.#wal.append(entries, { refs, ts, vs, n: k }, maxT);
+    } catch (err) {
+      // These series' labels were not written: the next batch must name them again.
+      for (const s of named) s.walSegment = -1;
+      throw new StoreError(
+        'KSK_STORE_WAL_WRITE_FAILED',
+        `cannot write the metrics write-ahead log in ${this.#wal.dir}: ${(err as Error).message} — nothing of this batch was stored; check free disk space and permissions`,
+        undefined,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Queues a batch written to the WAL for the inner store, and starts a flush when enough waits. */
+  #enqueue(seq: number, refs: Uint32Array, ts: Float64Array, vs: Float64Array, k: number, minT: number, pos: WalPosition): void {
     this.#lastAppendAt = performance.now();
     this.#pending.push({ seq, at: this.#lastAppendAt, refs, ts, vs, n: k, minT, pos });
     this.#pendingRows += k;
@@ -460,27 +471,11 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       this.#logger.debug({ dropped: n }, 'samples older than the retention window were not stored');
       return;
     }
-    let pos: WalPosition;
-    try {
-      const entries: SeriesEntry[] = named.map((s) => ({ ref: s.ref, labels: s.pairs }));
-      pos = this.#wal.append(entries, { refs, ts, vs, n: k }, maxT);
-    } catch (err) {
-      for (const s of named) s.walSegment = -1;
-      throw new StoreError(
-        'KSK_STORE_WAL_WRITE_FAILED',
-        `cannot write the metrics write-ahead log in ${this.#wal.dir}: ${(err as Error).message} — nothing of this batch was stored; check free disk space and permissions`,
-        undefined,
-        { cause: err },
-      );
-    }
+    const pos = this.#writeWal(named, refs, ts, vs, k, maxT);
     this.#seq = seq;
     this.#noteMinT(minT);
     for (let i = 0; i < k; i++) if (ts[i]! >= headFrom) rowSeries[i]!.append(ts[i]!, vs[i]!);
-    this.#lastAppendAt = performance.now();
-    this.#pending.push({ seq, at: this.#lastAppendAt, refs, ts, vs, n: k, minT, pos });
-    this.#pendingRows += k;
-    if (minT < this.#pendingMinT) this.#pendingMinT = minT;
-    if (this.#pendingRows >= this.#flushRows) this.#kick();
+    this.#enqueue(seq, refs, ts, vs, k, minT, pos);
   }
 
   #waitForRoom(rows: number): Promise<void> {
@@ -862,63 +857,6 @@ function joinColumns(a: SampleColumns, b: SampleColumns): [Float64Array, Float64
   return [t, v];
 }
 
-/** validateSamples for the columnar form; returns the number of samples. */
-function validateSeriesColumns(series: AppendSeries[]): number {
-  const issues: FieldIssue[] = [];
-  let n = 0;
-  for (let j = 0; j < series.length && issues.length < 20; j++) {
-    const { labels, t, v } = series[j]!;
-    const name = labels?.__name__;
-    if (typeof name !== 'string' || name === '') issues.push({ path: `series[${j}].labels.__name__`, message: 'is required (the metric name)' });
-    else if (!allStrings(labels)) issues.push({ path: `series[${j}].labels`, message: 'values must be strings' });
-    if (!(t instanceof Float64Array) || !(v instanceof Float64Array) || t.length !== v.length) {
-      issues.push({ path: `series[${j}]`, message: 't and v must be Float64Arrays of equal length' });
-      continue;
-    }
-    for (let i = 0; i < t.length; i++) {
-      const x = t[i]!;
-      if (!(x >= 0 && Number.isInteger(x))) {
-        issues.push({ path: `series[${j}].t[${i}]`, message: `must be epoch milliseconds (a non-negative integer), got ${String(x)}` });
-        break;
-      }
-    }
-    n += t.length;
-  }
-  if (!issues.length) return n;
-  const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  throw new ValidationError('KSK_STORE_SAMPLE_INVALID', `sample batch rejected, nothing stored: ${first.path} ${first.message}${more}`, issues.slice(0, 20));
-}
 
-function allStrings(labels: SampleRow['labels']): boolean {
-  for (const name in labels) if (typeof labels[name] !== 'string') return false;
-  return true;
-}
 
-function isEpochMs(t: unknown): t is number {
-  return typeof t === 'number' && Number.isInteger(t) && t >= 0;
-}
 
-/**
- * The same rules and messages as the ClickHouse store's, checked before anything reaches the
- * WAL: a batch the inner store would refuse must be refused here, whole.
- */
-function validateSamples(samples: SampleRow[]): void {
-  const issues: FieldIssue[] = [];
-  let lastLabels: SampleRow['labels'] | undefined;
-  for (let i = 0; i < samples.length && issues.length < 20; i++) {
-    const s = samples[i]!;
-    if (s.labels !== lastLabels) {
-      const name = s.labels?.__name__;
-      if (typeof name !== 'string' || name === '') issues.push({ path: `samples[${i}].labels.__name__`, message: 'is required (the metric name)' });
-      else if (!allStrings(s.labels)) issues.push({ path: `samples[${i}].labels`, message: 'values must be strings' });
-      else lastLabels = s.labels;
-    }
-    if (!isEpochMs(s.t)) issues.push({ path: `samples[${i}].t`, message: `must be epoch milliseconds (a non-negative integer), got ${String(s.t)}` });
-    if (typeof s.v !== 'number') issues.push({ path: `samples[${i}].v`, message: 'must be a number' });
-  }
-  if (!issues.length) return;
-  const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  throw new ValidationError('KSK_STORE_SAMPLE_INVALID', `sample batch rejected, nothing stored: ${first.path} ${first.message}${more}`, issues.slice(0, 20));
-}
