@@ -225,4 +225,14 @@ describe('document validation', () => {
     const fresh = validateDocuments([{ raw: { ...exported[0]!.raw, metadata: { name: 'new-hook' } }, source: 'new.yaml' }], svc.registry);
     await expect(svc.apply(alice, fresh, { set: 'other', prune: false })).rejects.toThrow(/Hook\/new-hook does not exist yet: write the real value/);
   });
+
+  it('fills "[redacted]" from the stored object before validation, so a union-typed schema accepts an export too', async () => {
+    const exported = (await svc.export({ kind: 'Hook' })).map((d) => ({ raw: d as unknown, source: 'export.yaml' }));
+    const filled = await svc.withStoredSecrets(exported);
+    expect((filled[0]!.raw as { spec: unknown }).spec).toMatchObject({ url: 'https://hooks.example.test/T0/B0/secret', headers: { authorization: 'Bearer s3cret' } });
+    // A document of an object that does not exist, or without redacted values, is passed as it is.
+    const other = [{ raw: { apiVersion: 'kansoku/v1', kind: 'Hook', metadata: { name: 'nope' }, spec: { url: '[redacted]' } }, source: 'x.yaml' }];
+    expect(await svc.withStoredSecrets(other)).toEqual(other);
+  });
 });
+

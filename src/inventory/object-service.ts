@@ -135,6 +135,27 @@ export class ObjectService {
     return q.selector?.length ? all.filter((o) => matchesLabels(o.labels, q.selector!)) : all;
   }
 
+  /**
+   * Raw documents with each "[redacted]" secret of an existing object replaced by the stored
+   * value, before validation: an exported Channel whose secret must be a URL (a webhook) would
+   * otherwise fail its schema. Documents of new objects, or without such values, pass unchanged.
+   */
+  async withStoredSecrets<T extends { raw: unknown }>(raws: T[]): Promise<T[]> {
+    return Promise.all(
+      raws.map(async (r) => {
+        const d = r.raw as { kind?: unknown; metadata?: { name?: unknown }; spec?: unknown } | null;
+        if (!d || typeof d !== 'object' || typeof d.kind !== 'string' || typeof d.metadata?.name !== 'string') return r;
+        const def = this.registry.get(d.kind);
+        if (!def?.secretPaths?.length || !JSON.stringify(d.spec ?? null).includes(JSON.stringify(REDACTED))) return r;
+        const live = await this.store.getObject(d.kind, d.metadata.name);
+        if (!live) return r;
+        const spec = structuredClone(d.spec) as Record<string, unknown>;
+        for (const p of def.secretPaths) restorePath(spec, live.spec, p.split('.'));
+        return { ...r, raw: { ...d, spec } };
+      }),
+    );
+  }
+
   async get(kind: string, name: string): Promise<StoredObject> {
     this.requireKind(kind);
     const o = await this.store.getObject(kind, name);

@@ -100,7 +100,7 @@ export function registerObjectRoutes(app: FastifyInstance, objects: ObjectServic
     const expected = q.version ?? (ifMatch ? Number(String(ifMatch).replace(/"/g, '')) : undefined);
     const raws = bodyDocuments(req);
     if (raws.length !== 1) throw new ValidationError('KSK_REQUEST_ONE_DOCUMENT', `expected exactly one document, got ${raws.length}`, []);
-    const [d] = validateDocuments(raws, objects.registry);
+    const [d] = validateDocuments(await objects.withStoredSecrets(raws), objects.registry);
     if (d!.kind !== kind || d!.metadata.name !== name) {
       throw new ValidationError('KSK_OBJECT_PATH_MISMATCH', `the document is ${d!.kind}/${d!.metadata.name} but the URL names ${kind}/${name}`, [{ path: 'metadata.name', message: `expected ${kind}/${name}` }]);
     }
@@ -132,13 +132,13 @@ export function registerObjectRoutes(app: FastifyInstance, objects: ObjectServic
 
   app.post('/api/v1/plan', { config: { role: 'viewer' }, schema: { tags: ['config as code'], summary: 'What applying these documents would create, change (field diff, drift) and delete' } }, async (req) => {
     const q = parseQuery(applyQuery, req.query, 'query');
-    const docs = validateDocuments(bodyDocuments(req), objects.registry);
+    const docs = validateDocuments(await objects.withStoredSecrets(bodyDocuments(req)), objects.registry);
     return objects.plan(docs, { prune: q.prune !== 'false', set: q.set });
   });
 
   app.post('/api/v1/apply', { config: { action: 'config.apply' }, schema: { tags: ['config as code'], summary: 'Apply documents all-or-nothing and idempotently; ?prune=false keeps objects missing from them' } }, async (req) => {
     const q = parseQuery(applyQuery, req.query, 'query');
-    const docs = validateDocuments(bodyDocuments(req), objects.registry);
+    const docs = validateDocuments(await objects.withStoredSecrets(bodyDocuments(req)), objects.registry);
     return objects.apply(actorOf(req), docs, { prune: q.prune !== 'false', set: q.set });
   });
 
