@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { objectLabelsSchema } from '../core/labels.js';
 import { ValidationError, type FieldIssue } from '../lib/errors.js';
-import type { KindRegistry } from './kinds.js';
+import type { KindDefinition, KindRegistry } from './kinds.js';
+import { forEachSecret } from './secret-paths.js';
 import { REDACTED } from './redact.js';
 
 export const API_VERSION = 'kansoku/v1';
@@ -97,7 +98,7 @@ export function validateDocument(
       if (!parsed.success) {
         // "[redacted]" (from an export or a GET) stands for the stored secret, which may have to be
         // a URL or an object: problems only there wait until the service has put the secret back.
-        const held = redactedSecretPaths(def.secretPaths ?? [], r.spec);
+        const held = redactedSecretPaths(def, r.spec);
         const rest = parsed.error.issues.filter((i) => !held.some((h) => h.every((seg, k) => String(i.path[k]) === seg)));
         if (held.length && !rest.length) {
           spec = r.spec;
@@ -130,21 +131,11 @@ export function awaitsStoredSecrets(doc: ObjectDocument): string | undefined {
 }
 
 /** Concrete paths (segments under spec) whose value is "[redacted]" at one of the kind's secret paths. */
-function redactedSecretPaths(secretPaths: readonly string[], spec: unknown): string[][] {
+function redactedSecretPaths(def: KindDefinition, spec: unknown): string[][] {
   const out: string[][] = [];
-  const walk = (node: unknown, parts: string[], at: string[]) => {
-    if (node === null || typeof node !== 'object') return;
-    const [head, ...rest] = parts;
-    if (head === undefined) return;
-    const obj = node as Record<string, unknown>;
-    for (const k of head === '*' ? Object.keys(obj) : [head]) {
-      if (!Object.hasOwn(obj, k)) continue;
-      if (rest.length === 0) {
-        if (obj[k] === REDACTED) out.push([...at, k]);
-      } else walk(obj[k], rest, [...at, k]);
-    }
-  };
-  for (const p of secretPaths) walk(spec, p.split('.'), []);
+  forEachSecret(def, spec, (value, path) => {
+    if (value === REDACTED) out.push(path.split('.'));
+  });
   return out;
 }
 

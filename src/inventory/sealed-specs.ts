@@ -1,6 +1,9 @@
 import { isEnvelope, type SecretBox } from '../secrets/envelope.js';
 import type { StateReader, StateStore, StateTx } from '../store/state-store.js';
-import type { KindDefinition, KindRegistry } from './kinds.js';
+import type { KindRegistry } from './kinds.js';
+import { mapSecrets } from './secret-paths.js';
+
+export { forEachSecret, mapSecrets } from './secret-paths.js';
 
 /**
  * Encryption at rest of every kind's `secretPaths`. Specs are sealed on their way into the state
@@ -8,38 +11,6 @@ import type { KindDefinition, KindRegistry } from './kinds.js';
  * API, export, plan, history) keeps seeing plain values and redacts them as before, and nothing
  * below it (the database, its dumps and backups) ever holds a secret in the clear.
  */
-
-/** Calls `fn` for every value present at one of the kind's secret paths, with its concrete path. */
-export function forEachSecret(def: KindDefinition | undefined, spec: unknown, fn: (value: unknown, path: string) => void): void {
-  if (!def?.secretPaths?.length) return;
-  for (const p of def.secretPaths) visit(spec, p.split('.'), [], (v, at) => fn(v, at));
-}
-
-/** A copy of spec with every value at a secret path replaced by `fn(value, path)`. */
-export function mapSecrets(def: KindDefinition | undefined, spec: unknown, fn: (value: unknown, path: string) => unknown): unknown {
-  if (!def?.secretPaths?.length || spec === null || typeof spec !== 'object') return spec;
-  const copy = structuredClone(spec);
-  for (const p of def.secretPaths) {
-    visit(copy, p.split('.'), [], (v, at, holder, key) => {
-      holder[key] = fn(v, at);
-    });
-  }
-  return copy;
-}
-
-function visit(node: unknown, parts: string[], at: string[], fn: (value: unknown, path: string, holder: Record<string, unknown>, key: string) => void): void {
-  if (node === null || typeof node !== 'object') return;
-  const [head, ...rest] = parts;
-  if (head === undefined) return;
-  const obj = node as Record<string, unknown>;
-  for (const k of head === '*' ? Object.keys(obj) : [head]) {
-    if (!Object.hasOwn(obj, k)) continue;
-    const v = obj[k];
-    if (rest.length === 0) {
-      if (v !== undefined && v !== null) fn(v, [...at, k].join('.'), obj, k);
-    } else visit(v, rest, [...at, k], fn);
-  }
-}
 
 interface HasSpec {
   kind: string;
