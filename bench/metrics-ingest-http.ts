@@ -13,27 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, freePort, startServerProcess } from '../test/support/server-process.js';
 import { startPrometheus } from '../src/metrics/test-support/prometheus-process.js';
-import { buildPayloads } from './metrics.js';
-
-function arg(name: string): string | undefined {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a?.slice(name.length + 3);
-}
-
-const RW_HEADERS = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' };
-
-async function send(url: string, headers: Record<string, string>, shards: Uint8Array[][]): Promise<number> {
-  const t0 = performance.now();
-  await Promise.all(
-    shards.map(async (reqs) => {
-      for (const body of reqs) {
-        const r = await fetch(`${url}/api/v1/write`, { method: 'POST', headers: { ...RW_HEADERS, ...headers }, body });
-        if (r.status >= 300) throw new Error(`${url} refused a write: ${r.status} ${await r.text()}`);
-      }
-    }),
-  );
-  return (performance.now() - t0) / 1000;
-}
+import { arg, buildPayloads, ingest as send } from './metrics.js';
 
 /** A server from `bin`, optionally under `node --cpu-prof` (not allowed in NODE_OPTIONS, so spawned here). */
 async function spawned(bin: string, profileDir?: string) {

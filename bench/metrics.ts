@@ -29,7 +29,7 @@ const RW_HEADERS = { 'content-type': 'application/x-protobuf', 'content-encoding
 const BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf'];
 const HANDLERS = ['/api', '/login', '/cart', '/search', '/static'];
 
-function arg(name: string): string | undefined {
+export function arg(name: string): string | undefined {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a?.slice(name.length + 3);
 }
@@ -45,7 +45,7 @@ function shape(): Shape {
 }
 
 /** Deterministic PRNG so every run (and both receivers) see the same data. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -133,7 +133,8 @@ export function buildPayloads(sh: Shape, endMs: number): { shards: Uint8Array[][
   return { shards, samples, bytes, startMs };
 }
 
-async function ingest(url: string, headers: Record<string, string>, shards: Uint8Array[][]): Promise<number> {
+/** Sends every shard's requests in order, the shards in parallel; seconds until the last was answered. */
+export async function ingest(url: string, headers: Record<string, string>, shards: Uint8Array[][]): Promise<number> {
   const t0 = performance.now();
   await Promise.all(
     shards.map(async (reqs) => {

@@ -17,28 +17,13 @@ import { matcherPredicate } from '../src/query/promql/labels.js';
 import * as current from '../src/query/promql/index.js';
 import type { LabelMatcher, Labels } from '../src/core/labels.js';
 import type { SeriesData, SeriesSource, QueryResult } from '../src/query/promql/index.js';
+import { arg, mulberry32 } from './metrics.js';
 
 const STEP_MS = 15_000;
 const SAMPLE_OFFSET_MS = 7_300;
 const BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf'];
 const BOUNDS = BUCKETS.map((b) => (b === '+Inf' ? Infinity : Number(b)));
 const HANDLERS = ['/api', '/login', '/cart', '/search', '/static'];
-
-function arg(name: string): string | undefined {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a?.slice(name.length + 3);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ColumnSeries {
   labels: Labels;
