@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BIN, freePort, startServerProcess } from '../test/support/server-process.js';
+import { BIN, freePort, startServerProcess, waitUntilReady } from '../test/support/server-process.js';
 import { startPrometheus } from '../src/metrics/test-support/prometheus-process.js';
 import { arg, buildPayloads, ingest as send } from './metrics.js';
 
@@ -25,15 +25,8 @@ async function spawned(bin: string, profileDir?: string) {
     stdio: process.env.KSK_SERVER_OUT ? ['ignore', openSync(process.env.KSK_SERVER_OUT, 'a'), 'ignore'] : 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${bin} exited with ${proc.exitCode} before it was healthy`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Output goes to KSK_SERVER_OUT (or nowhere), so there is none to quote on failure.
+  await waitUntilReady(proc, `${url}/healthz`, bin, 120_000, () => '');
   return {
     url,
     token: () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),

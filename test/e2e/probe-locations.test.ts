@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, freePort, startServerProcess, type ServerProc } from '../support/server-process.js';
+import { BIN, cli, freePort, startServerProcess, waitUntilReady, type ServerProc } from '../support/server-process.js';
 
 interface LocationJson {
   location: string;
@@ -63,16 +63,7 @@ async function restartServer(dataDir: string, port: number): Promise<ServerProc>
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   process.once('exit', () => proc.kill('SIGKILL'));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`server not healthy after 60 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilReady(proc, `${url}/healthz`, 'server', 60_000, () => out);
   return {
     url,
     dataDir,

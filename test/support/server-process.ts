@@ -33,6 +33,23 @@ export interface ServerProc {
 }
 
 /**
+ * Polls `readyUrl` until it answers 2xx. A process that exits first, or is not ready in time
+ * (then it is killed), fails with its output so far.
+ */
+export async function waitUntilReady(proc: ChildProcess, readyUrl: string, what: string, timeoutMs: number, logs: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode} before it was ready:\n${logs()}`);
+    if (await fetch(readyUrl).then((r) => r.ok, () => false)) return;
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${what} not ready after ${timeoutMs / 1000} s:\n${logs()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
  * Node flags the server runs with, as `npm start` and the bin's shebang give them (package.json,
  * bin/kansoku.js): a larger young generation keeps ingest's short-lived objects out of the old
  * generation (BENCHMARKS.md). KANSOKU_TEST_NODE_FLAGS overrides them, for A/B runs.
@@ -56,21 +73,7 @@ export async function startServerProcess(opts: { dataDir?: string; args?: string
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode} before it was healthy:\n${out}`);
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`server not healthy after 60 s:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilReady(proc, `${url}/healthz`, 'server', 60_000, () => out);
   return {
     url,
     dataDir,
