@@ -1,7 +1,8 @@
 /**
  * Remote-write ingest only, over HTTP, beside Prometheus 2.42 in the same run: the ingest
  * part of bench/metrics.ts without the flush wait, disk and query measures, for quick
- * before/after comparisons. `npx tsx bench/metrics-ingest-http.ts [--series=N --hours=H]
+ * before/after comparisons; payloads are spooled to a temporary file first, as there.
+ * `npx tsx bench/metrics-ingest-http.ts [--series=N --hours=H | --full]
  * [--rounds=R] [--profile=DIR] [--compare=BIN]` (`--profile` runs the server under
  * `node --cpu-prof`; `--compare` runs another build's bin/kansoku.js too, in the same rounds).
  * KSK_SERVER_NODE_ARGS adds node flags to the servers' command line; KSK_SERVER_OUT appends their stdout to a file.
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, freePort, startServerProcess, waitUntilReady } from '../test/support/server-process.js';
 import { startPrometheus } from '../src/metrics/test-support/prometheus-process.js';
-import { arg, buildPayloads, ingest as send } from './metrics.js';
+import { arg, benchShape, ingest as send, spoolPayloads } from './metrics.js';
 
 /** A server from `bin`, optionally under `node --cpu-prof` (not allowed in NODE_OPTIONS, so spawned here). */
 async function spawned(bin: string, profileDir?: string) {
@@ -37,28 +38,37 @@ async function spawned(bin: string, profileDir?: string) {
   };
 }
 
-const sh = { series: Number(arg('series') ?? 1000), hours: Number(arg('hours') ?? 6) };
+const sh = benchShape();
 const rounds = Number(arg('rounds') ?? 1);
 const profile = arg('profile');
 /** `--compare=/path/to/other/bin/kansoku.js`: that build too, in the same rounds (order alternating). */
 const compare = arg('compare');
 for (let round = 0; round < rounds; round++) {
   const endMs = Math.floor(Date.now() / 15_000) * 15_000 - 60_000;
-  const p = buildPayloads(sh, endMs);
-  const prom = await startPrometheus({ extraArgs: ['--storage.tsdb.retention.time=30d'] });
-  const promRate = p.samples / (await send(prom.url, {}, p.shards));
-  await prom.stop();
-  const builds = compare ? [['this', BIN], ['compare', compare]] : [['this', BIN]];
-  if (round % 2 === 1) builds.reverse();
-  const parts = [`Prometheus ${Math.round(promRate / 1000)}k/s`];
-  for (const [name, bin] of builds) {
-    const ksk = profile || compare || process.env.KSK_SERVER_NODE_ARGS ? await spawned(bin!, profile) : await startServerProcess({ env: { KANSOKU_LOG_LEVEL: 'warn' } });
+  const p = spoolPayloads(sh, endMs, 'metrics-ingest-http');
+  const parts: string[] = [];
+  try {
+    const prom = await startPrometheus({ extraArgs: ['--storage.tsdb.retention.time=30d'] });
+    let promRate: number;
     try {
-      const rate = p.samples / (await send(ksk.url, { authorization: `Bearer ${ksk.token()}` }, p.shards));
-      parts.push(`${name} ${Math.round(rate / 1000)}k/s = ${(rate / promRate).toFixed(2)}×`);
+      promRate = p.samples / (await send(prom.url, {}, p, 'metrics-ingest-http: Prometheus'));
     } finally {
-      await ksk.stop('SIGTERM');
+      await prom.stop();
     }
+    parts.push(`Prometheus ${Math.round(promRate / 1000)}k/s`);
+    const builds = compare ? [['this', BIN], ['compare', compare]] : [['this', BIN]];
+    if (round % 2 === 1) builds.reverse();
+    for (const [name, bin] of builds) {
+      const ksk = profile || compare || process.env.KSK_SERVER_NODE_ARGS ? await spawned(bin!, profile) : await startServerProcess({ env: { KANSOKU_LOG_LEVEL: 'warn' } });
+      try {
+        const rate = p.samples / (await send(ksk.url, { authorization: `Bearer ${ksk.token()}` }, p, `metrics-ingest-http: ${name}`));
+        parts.push(`${name} ${Math.round(rate / 1000)}k/s = ${(rate / promRate).toFixed(2)}×`);
+      } finally {
+        await ksk.stop('SIGTERM');
+      }
+    }
+  } finally {
+    p.remove();
   }
   console.log(`${sh.series}×${sh.hours}h round ${round}: ${parts.join(', ')}`);
 }

@@ -5,12 +5,24 @@
  *
  * Default size 1,000 series × 6 h at a 15 s interval (the machine has 2 shared cores);
  * `--full` runs the issue's 10,000 series × 24 h; `--series=N --hours=H` pick any size.
- * Payloads are encoded before timing; each of 4 shards owns a fixed subset of series and sends
- * its requests in time order, as Prometheus's remote-write shards do, so no sample arrives out
- * of order at either receiver.
+ * Each of 4 shards owns a fixed subset of series and sends its requests (≤2,000 samples) in
+ * time order, as Prometheus's remote-write shards do, so no sample arrives out of order.
+ *
+ * Payloads are encoded before timing, in time slices of about 2 M samples, and each slice is
+ * appended to a per-shard spool file in a temporary directory (about 1 GB for --full), so memory
+ * stays bounded. Each receiver then gets the whole spool, Prometheus first, then Kansoku, each
+ * shard streaming its file. Why not encode a slice, send it and encode the next: the pauses
+ * while encoding would let each receiver's background work (Kansoku's WAL → chDB flusher,
+ * Prometheus's head compaction) catch up untimed, inflating both rates and hiding the flush in
+ * the "every sample in chDB" row; interleaving the two receivers per slice would also put one's
+ * background work inside the other's timed window. Reading the spool (from the page cache) is
+ * inside both timed windows, identically: for --full, 1.4 s per receiver with a no-op fetch,
+ * about 1 % of Prometheus's send time. Encoding --full takes ~85 s of CPU and ~300 MB RSS.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hasExecutable } from '../test/support/peer.js';
 import { startServerProcess, type ServerProc } from '../test/support/server-process.js';
@@ -18,15 +30,22 @@ import { PROMETHEUS_BIN, startPrometheus, type PrometheusProcess } from '../src/
 import { compressWriteRequest, encodeWriteRequestV1, type EncodableSeries } from '../src/sources/metrics/remote-write/index.js';
 import type { BenchSuite } from './run.js';
 
-const STEP_MS = 15_000;
+export const STEP_MS = 15_000;
 /** Samples sit 7.3 s off the query step grid, so no sample lies exactly on a range-window edge (Prometheus 2.x closes ranges on the left, 3.x and Kansoku do not). */
-const SAMPLE_OFFSET_MS = 7_300;
+export const SAMPLE_OFFSET_MS = 7_300;
 const SHARDS = 4;
 const SAMPLES_PER_REQUEST = 2000;
+/** Samples encoded per slice before it goes to the spool: bounds the encoder's memory (~35 MB of bodies at 10,000 series). */
+const SLICE_SAMPLES = 2_000_000;
+/** Spool bytes read per shard at a time while sending. */
+const READ_CHUNK_BYTES = 4 << 20;
+const PROGRESS_EVERY_MS = 10_000;
 const QUERY_RUNS = 15;
 const WARMUP_RUNS = 2;
 const RW_HEADERS = { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', 'user-agent': 'kansoku-bench' };
 const BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf'];
+/** Upper bounds of BUCKETS as numbers: parsing them per observation was a third of the generator's time. */
+const BOUNDS = BUCKETS.map((b) => (b === '+Inf' ? Infinity : Number(b)));
 const HANDLERS = ['/api', '/login', '/cart', '/search', '/static'];
 
 export function arg(name: string): string | undefined {
@@ -34,12 +53,13 @@ export function arg(name: string): string | undefined {
   return a?.slice(name.length + 3);
 }
 
-interface Shape {
+export interface Shape {
   series: number;
   hours: number;
 }
 
-function shape(): Shape {
+/** The size asked for on the command line: `--full`, or `--series=N --hours=H` (default 1,000 × 6 h). */
+export function benchShape(): Shape {
   if (process.argv.includes('--full')) return { series: 10_000, hours: 24 };
   return { series: Number(arg('series') ?? 1000), hours: Number(arg('hours') ?? 6) };
 }
@@ -56,13 +76,18 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-interface GenSeries {
+/** One bench series; `next` is stateful (counters, cumulative histogram buckets). */
+export interface GenSeries {
   labels: [string, string][];
   next(rand: () => number): number;
 }
 
-/** 25 series per instance: 10 request counters, 11 histogram buckets + _sum + _count, 2 gauges. */
-function buildSeries(count: number): GenSeries[] {
+/**
+ * The bench's data: 25 series per instance (10 request counters, 11 histogram buckets + _sum +
+ * _count, 2 gauges). Call every series' `next` once per step, in array order, with one shared
+ * `mulberry32(BENCH_SEED)`: buckets, _sum and _count read the observations bucket 0 drew.
+ */
+export function benchSeries(count: number): GenSeries[] {
   const out: GenSeries[] = [];
   for (let i = 0; out.length < count; i++) {
     const instance = `inst-${i}`;
@@ -88,7 +113,7 @@ function buildSeries(count: number): GenSeries[] {
               const x = Math.exp(r() * 7 - 6);
               sum += x;
               total++;
-              for (let j = 0; j < BUCKETS.length; j++) if (BUCKETS[j] === '+Inf' || x <= Number(BUCKETS[j])) counts[j]!++;
+              for (let j = 0; j < BOUNDS.length; j++) if (x <= BOUNDS[j]!) counts[j]!++;
             }
           }
           return counts[b]!;
@@ -105,45 +130,274 @@ function buildSeries(count: number): GenSeries[] {
   return out.slice(0, count);
 }
 
-/** Shard → requests in time order; every series of a shard gets `stepsPerRequest` samples per request. */
-export function buildPayloads(sh: Shape, endMs: number): { shards: Uint8Array[][]; samples: number; bytes: number; startMs: number } {
-  const series = buildSeries(sh.series);
+export const BENCH_SEED = 42;
+
+/** Number of 15 s steps and the step-grid time of the first one; sample k is at `startMs + k·STEP_MS − SAMPLE_OFFSET_MS`. */
+export function benchTimeline(sh: Shape, endMs: number): { steps: number; startMs: number } {
   const steps = Math.floor((sh.hours * 3_600_000) / STEP_MS);
-  const startMs = endMs - (steps - 1) * STEP_MS;
-  const rand = mulberry32(42);
-  // Values step by step for all series, in series order, so histogram buckets stay cumulative.
-  const shards: Uint8Array[][] = Array.from({ length: SHARDS }, () => []);
-  const perShard = Array.from({ length: SHARDS }, (_, s) => series.map((_, i) => i).filter((i) => i % SHARDS === s));
-  const stepsPerRequest = Math.max(1, Math.floor(SAMPLES_PER_REQUEST / Math.max(1, perShard[0]!.length)));
-  let samples = 0;
-  let bytes = 0;
-  for (let s0 = 0; s0 < steps; s0 += stepsPerRequest) {
-    const n = Math.min(stepsPerRequest, steps - s0);
-    const values: number[][] = series.map(() => []);
-    for (let k = 0; k < n; k++) for (let i = 0; i < series.length; i++) values[i]!.push(series[i]!.next(rand));
-    for (let s = 0; s < SHARDS; s++) {
-      const ts: EncodableSeries[] = perShard[s]!.map((i) => ({ labels: series[i]!.labels, samples: values[i]!.map((v, k) => ({ t: startMs + (s0 + k) * STEP_MS - SAMPLE_OFFSET_MS, v })) }));
-      if (!ts.length) continue;
-      const body = compressWriteRequest(encodeWriteRequestV1({ timeseries: ts }));
-      shards[s]!.push(body);
-      samples += ts.length * n;
-      bytes += body.length;
-    }
-  }
-  return { shards, samples, bytes, startMs };
+  return { steps, startMs: endMs - (steps - 1) * STEP_MS };
 }
 
-/** Sends every shard's requests in order, the shards in parallel; seconds until the last was answered. */
-export async function ingest(url: string, headers: Record<string, string>, shards: Uint8Array[][]): Promise<number> {
-  const t0 = performance.now();
-  await Promise.all(
-    shards.map(async (reqs) => {
-      for (const body of reqs) {
-        const r = await fetch(`${url}/api/v1/write`, { method: 'POST', headers: { ...RW_HEADERS, ...headers }, body });
-        if (r.status >= 300) throw new Error(`${url} refused a write: ${r.status} ${await r.text()}`);
+/**
+ * A TimeSeries's `labels` fields, encoded once per series by the project's encoder: encoding
+ * the same label strings again for every request was 60 % of the generator's time.
+ */
+function encodedLabels(labels: [string, string][]): Uint8Array {
+  const whole = encodeWriteRequestV1({ timeseries: [{ labels, samples: [] }] });
+  let p = 1; // past the TimeSeries tag, then past its length varint
+  while (whole[p]! & 0x80) p++;
+  return whole.subarray(p + 1);
+}
+
+function varintLength(n: number): number {
+  let len = 1;
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) len++;
+  return len;
+}
+
+function putVarint(buf: Uint8Array, pos: number, n: number): number {
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) buf[pos++] = (n % 0x80) | 0x80;
+  buf[pos++] = n;
+  return pos;
+}
+
+/**
+ * Request encoder for the bench's shape (each series of a request has a sample at each of the
+ * same `n` timestamps, all positive), writing what `encodeWriteRequestV1` writes: the first
+ * request of every shard is checked byte for byte against it.
+ */
+class RequestEncoder {
+  private buf = new Uint8Array(1 << 16);
+  private view = new DataView(this.buf.buffer);
+  constructor(private readonly labelBytes: Uint8Array[]) {}
+
+  /** `values[i·n + k]` is series i's value at `times[k]`. */
+  encode(seriesIdx: readonly number[], values: Float64Array, n: number, times: readonly number[]): Uint8Array {
+    let size = 0;
+    const seriesLen = seriesIdx.map((i) => {
+      let len = this.labelBytes[i]!.length;
+      for (let k = 0; k < n; k++) len += 2 + (values[i * n + k] !== 0 || Object.is(values[i * n + k], -0) ? 9 : 0) + 1 + varintLength(times[k]!);
+      size += 1 + varintLength(len) + len;
+      return len;
+    });
+    if (size > this.buf.length) {
+      this.buf = new Uint8Array(size * 2);
+      this.view = new DataView(this.buf.buffer);
+    }
+    const buf = this.buf;
+    let p = 0;
+    seriesIdx.forEach((i, j) => {
+      buf[p++] = 0x0a; // WriteRequest.timeseries
+      p = putVarint(buf, p, seriesLen[j]!);
+      buf.set(this.labelBytes[i]!, p);
+      p += this.labelBytes[i]!.length;
+      for (let k = 0; k < n; k++) {
+        const v = values[i * n + k]!;
+        const hasV = v !== 0 || Object.is(v, -0);
+        buf[p++] = 0x12; // TimeSeries.samples
+        buf[p++] = (hasV ? 9 : 0) + 1 + varintLength(times[k]!);
+        if (hasV) {
+          buf[p++] = 0x09; // Sample.value, fixed64
+          this.view.setFloat64(p, v, true);
+          p += 8;
+        }
+        buf[p++] = 0x10; // Sample.timestamp, varint
+        p = putVarint(buf, p, times[k]!);
       }
-    }),
-  );
+    });
+    return buf.subarray(0, p);
+  }
+}
+
+/** One time slice of the payloads: each shard's requests for the slice, in time order. */
+export interface PayloadSlice {
+  shards: Uint8Array[][];
+  /** Samples in each request, parallel to `shards`. */
+  samples: number[][];
+  /** Steps encoded so far, including this slice, out of `steps`. */
+  stepsDone: number;
+  steps: number;
+}
+
+/**
+ * The payloads, slice after slice (≈ SLICE_SAMPLES each), from one stateful generator so the
+ * slices continue each other. Values step through all series in series order, step by step,
+ * so histogram buckets stay cumulative; a shard's series are split into balanced groups of at
+ * most SAMPLES_PER_REQUEST, and each request carries one group's samples for
+ * `stepsPerRequest` steps (several steps when the group is small).
+ */
+export function* payloadSlices(sh: Shape, endMs: number): Generator<PayloadSlice, void> {
+  const series = benchSeries(sh.series);
+  const { steps, startMs } = benchTimeline(sh, endMs);
+  const rand = mulberry32(BENCH_SEED);
+  const groups = Array.from({ length: SHARDS }, (_, s) => {
+    const mine = series.map((_, i) => i).filter((i) => i % SHARDS === s);
+    const count = Math.ceil(mine.length / SAMPLES_PER_REQUEST);
+    const size = Math.ceil(mine.length / Math.max(1, count));
+    return Array.from({ length: count }, (_, g) => mine.slice(g * size, (g + 1) * size)).filter((g) => g.length);
+  });
+  const largest = Math.max(1, ...groups.flat().map((g) => g.length));
+  const stepsPerRequest = Math.max(1, Math.floor(SAMPLES_PER_REQUEST / largest));
+  const stepsPerSlice = Math.max(stepsPerRequest, Math.floor(SLICE_SAMPLES / Math.max(1, series.length) / stepsPerRequest) * stepsPerRequest);
+  const encoder = new RequestEncoder(series.map((s) => encodedLabels(s.labels)));
+  const values = new Float64Array(series.length * stepsPerRequest);
+  let checked = false;
+  for (let slice0 = 0; slice0 < steps; slice0 += stepsPerSlice) {
+    const out: PayloadSlice = { shards: groups.map(() => []), samples: groups.map(() => []), stepsDone: Math.min(steps, slice0 + stepsPerSlice), steps };
+    for (let s0 = slice0; s0 < out.stepsDone; s0 += stepsPerRequest) {
+      const n = Math.min(stepsPerRequest, steps - s0);
+      for (let k = 0; k < n; k++) for (let i = 0; i < series.length; i++) values[i * n + k] = series[i]!.next(rand);
+      const times = Array.from({ length: n }, (_, k) => startMs + (s0 + k) * STEP_MS - SAMPLE_OFFSET_MS);
+      groups.forEach((shardGroups, s) => {
+        for (const g of shardGroups) {
+          const raw = encoder.encode(g, values, n, times);
+          if (!checked) verifyEncoding(raw, g, series, values, n, times);
+          out.shards[s]!.push(compressWriteRequest(raw));
+          out.samples[s]!.push(g.length * n);
+        }
+      });
+      checked = true;
+    }
+    yield out;
+  }
+}
+
+function verifyEncoding(raw: Uint8Array, group: readonly number[], series: GenSeries[], values: Float64Array, n: number, times: readonly number[]): void {
+  const ts: EncodableSeries[] = group.map((i) => ({ labels: series[i]!.labels, samples: times.map((t, k) => ({ t, v: values[i * n + k]! })) }));
+  const want = encodeWriteRequestV1({ timeseries: ts });
+  if (want.length !== raw.length || want.some((b, i) => b !== raw[i])) throw new Error('bench/metrics.ts: RequestEncoder no longer matches encodeWriteRequestV1; update it to the encoder in src/sources/metrics/remote-write/encode.ts');
+}
+
+interface Totals {
+  samples: number;
+  bytes: number;
+  requests: number;
+  startMs: number;
+}
+
+/** Every request in memory, shard → requests in time order: for the in-process benches at small sizes. */
+export function buildPayloads(sh: Shape, endMs: number): Totals & { shards: Uint8Array[][] } {
+  const shards: Uint8Array[][] = Array.from({ length: SHARDS }, () => []);
+  let samples = 0;
+  let bytes = 0;
+  for (const slice of payloadSlices(sh, endMs)) {
+    slice.shards.forEach((reqs, s) => {
+      shards[s]!.push(...reqs);
+      for (const b of reqs) bytes += b.length;
+    });
+    for (const n of slice.samples.flat()) samples += n;
+  }
+  return { shards, samples, bytes, requests: shards.reduce((n, r) => n + r.length, 0), startMs: benchTimeline(sh, endMs).startMs };
+}
+
+/** Payloads written to one file per shard, request after request; `sizes` and `samples` describe each request. */
+export interface SpooledPayloads extends Totals {
+  shards: { file: string; sizes: number[]; samples: number[] }[];
+  /** Deletes the spool directory. */
+  remove(): void;
+}
+
+const millions = (n: number) => `${(n / 1e6).toFixed(1)} M`;
+
+/** Encodes the payloads slice by slice into a temporary spool directory; progress goes to stderr when `label` is given. */
+export function spoolPayloads(sh: Shape, endMs: number, label?: string): SpooledPayloads {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kansoku-bench-rw-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const shards = Array.from({ length: SHARDS }, (_, s) => ({ file: path.join(dir, `shard-${s}.bin`), sizes: [] as number[], samples: [] as number[] }));
+  const fds = shards.map((s) => openSync(s.file, 'w'));
+  let samples = 0;
+  let bytes = 0;
+  try {
+    const t0 = performance.now();
+    let lastPrint = t0;
+    for (const slice of payloadSlices(sh, endMs)) {
+      slice.shards.forEach((reqs, s) => {
+        writeSync(fds[s]!, Buffer.concat(reqs));
+        for (const b of reqs) {
+          shards[s]!.sizes.push(b.length);
+          bytes += b.length;
+        }
+        shards[s]!.samples.push(...slice.samples[s]!);
+        for (const n of slice.samples[s]!) samples += n;
+      });
+      const now = performance.now();
+      if (label && (now - lastPrint >= PROGRESS_EVERY_MS || slice.stepsDone === slice.steps)) {
+        lastPrint = now;
+        console.error(`${label}: encoding ${Math.round((100 * slice.stepsDone) / slice.steps)}% (${millions(samples)} samples, ${((now - t0) / 1000).toFixed(0)} s) …`);
+      }
+    }
+  } catch (err) {
+    remove();
+    throw err;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  return { shards, samples, bytes, requests: shards.reduce((n, s) => n + s.sizes.length, 0), startMs: benchTimeline(sh, endMs).startMs, remove };
+}
+
+/** A shard's spooled requests in order, read READ_CHUNK_BYTES at a time with the next chunk read ahead. */
+async function* spooledBodies(shard: SpooledPayloads['shards'][number]): AsyncGenerator<Uint8Array> {
+  const fh = await open(shard.file, 'r');
+  try {
+    let req = 0;
+    let pos = 0;
+    const readChunk = async (): Promise<Uint8Array[]> => {
+      const first = req;
+      let len = 0;
+      while (req < shard.sizes.length && (req === first || len + shard.sizes[req]! <= READ_CHUNK_BYTES)) len += shard.sizes[req++]!;
+      if (!len) return [];
+      const buf = Buffer.allocUnsafe(len);
+      const { bytesRead } = await fh.read(buf, 0, len, pos);
+      if (bytesRead !== len) throw new Error(`${shard.file}: short read (${bytesRead} of ${len} bytes); was the spool deleted?`);
+      pos += len;
+      const bodies: Uint8Array[] = [];
+      for (let i = first, off = 0; i < req; off += shard.sizes[i++]!) bodies.push(buf.subarray(off, off + shard.sizes[i]!));
+      return bodies;
+    };
+    let next = readChunk();
+    for (;;) {
+      const bodies = await next;
+      if (!bodies.length) return;
+      next = readChunk();
+      yield* bodies;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Sends every shard's requests in order, the shards in parallel; seconds until the last was
+ * answered. `label` prints progress to stderr every PROGRESS_EVERY_MS.
+ */
+export async function ingest(url: string, headers: Record<string, string>, payloads: Uint8Array[][] | SpooledPayloads, label?: string): Promise<number> {
+  const spooled = !Array.isArray(payloads);
+  const total = spooled ? payloads.requests : payloads.reduce((n, r) => n + r.length, 0);
+  const totalSamples = spooled ? payloads.samples : undefined;
+  let sent = 0;
+  let sentSamples = 0;
+  const t0 = performance.now();
+  const progress = label
+    ? setInterval(() => {
+        const pct = Math.round((100 * sent) / Math.max(1, total));
+        console.error(`${label}: ${pct}% (${totalSamples === undefined ? `${sent} requests` : `${millions(sentSamples)} samples`}, ${((performance.now() - t0) / 1000).toFixed(0)} s) …`);
+      }, PROGRESS_EVERY_MS)
+    : undefined;
+  try {
+    await Promise.all(
+      (spooled ? payloads.shards : payloads).map(async (shard) => {
+        let i = 0;
+        for await (const body of Array.isArray(shard) ? shard : spooledBodies(shard)) {
+          const r = await fetch(`${url}/api/v1/write`, { method: 'POST', headers: { ...RW_HEADERS, ...headers }, body });
+          if (r.status >= 300) throw new Error(`${url} refused a write: ${r.status} ${await r.text()}`);
+          sent++;
+          if (!Array.isArray(shard)) sentSamples += shard.samples[i++]!;
+        }
+      }),
+    );
+  } finally {
+    clearInterval(progress);
+  }
   return (performance.now() - t0) / 1000;
 }
 
@@ -234,11 +488,11 @@ export const metricsBench: BenchSuite = {
   async run() {
     const peer = await hasExecutable(PROMETHEUS_BIN);
     if (peer !== true) return `## metrics\n\nSkipped: ${peer}\n`;
-    const sh = shape();
+    const sh = benchShape();
     const endMs = Math.floor(Date.now() / STEP_MS) * STEP_MS - 60_000;
     console.error(`metrics: encoding ${sh.series} series × ${sh.hours} h …`);
-    const payloads = buildPayloads(sh, endMs);
-    const requests = payloads.shards.reduce((n, s) => n + s.length, 0);
+    const payloads = spoolPayloads(sh, endMs, 'metrics');
+    const requests = payloads.requests;
     console.error(`metrics: ${fmt(payloads.samples)} samples in ${requests} requests (${fmt(payloads.bytes / 1e6, 1)} MB compressed)`);
 
     let prom: PrometheusProcess | undefined;
@@ -249,19 +503,26 @@ export const metricsBench: BenchSuite = {
       const kAuth = { authorization: `Bearer ${ksk.token()}` };
 
       console.error('metrics: ingesting into Prometheus …');
-      const promSecs = await ingest(prom.url, {}, payloads.shards);
+      const promSecs = await ingest(prom.url, {}, payloads, 'metrics: ingest into Prometheus');
       console.error('metrics: ingesting into Kansoku …');
-      const kskSecs = await ingest(ksk.url, kAuth, payloads.shards);
+      const kskSecs = await ingest(ksk.url, kAuth, payloads, 'metrics: ingest into Kansoku');
       const promRate = payloads.samples / promSecs;
       const kskRate = payloads.samples / kskSecs;
       // Kansoku answers once samples are in its WAL and head (as Prometheus does); its flusher
-      // writes them to chDB in the background. Wait for that before measuring disk and queries.
+      // writes them to chDB in the background. Wait for that before measuring disk and queries,
+      // as long as the row count keeps growing (a --full run can take minutes).
       const kskRowsNow = async () => {
         const u = (await (await fetch(`${ksk!.url}/api/v1/metrics/storage`, { headers: kAuth })).json()) as { data: { tables: { table: string; rows: number }[] } };
         return u.data.tables.find((t) => t.table === 'samples')?.rows ?? 0;
       };
       const flushStart = performance.now();
-      for (let i = 0; i < 600 && (await kskRowsNow()) < payloads.samples; i++) await new Promise((r) => setTimeout(r, 200));
+      let flushed = await kskRowsNow();
+      for (let lastGrowth = performance.now(); flushed < payloads.samples && performance.now() - lastGrowth < 60_000; ) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = await kskRowsNow();
+        if (now > flushed) lastGrowth = performance.now();
+        flushed = now;
+      }
       const kskStoredSecs = kskSecs + (performance.now() - flushStart) / 1000;
 
       // Let background work settle before measuring disk and latency: chDB merges the many
@@ -296,12 +557,12 @@ export const metricsBench: BenchSuite = {
       return [
         '## metrics',
         '',
-        `${fmt(sh.series)} series × ${sh.hours} h at 15 s = ${fmt(payloads.samples)} samples, remote-write 1.0 in ${requests} requests of ≤${SAMPLES_PER_REQUEST} samples over ${SHARDS} shards (${fmt(payloads.bytes / 1e6, 1)} MB snappy). Same payloads to both, one after the other; Prometheus ${execFileSync(PROMETHEUS_BIN, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.replace('prometheus, version ', '')}, Kansoku on embedded chDB. Loopback, 2 shared cores.`,
+        `${fmt(sh.series)} series × ${sh.hours} h at 15 s = ${fmt(payloads.samples)} samples, remote-write 1.0 in ${requests} requests of ≤${SAMPLES_PER_REQUEST} samples over ${SHARDS} shards (${fmt(payloads.bytes / 1e6, 1)} MB snappy). Same payloads to both, encoded beforehand and streamed from a spool file, one receiver after the other; Prometheus ${execFileSync(PROMETHEUS_BIN, ['--version'], { encoding: 'utf8' }).split('\n')[0]!.replace('prometheus, version ', '')}, Kansoku on embedded chDB. Loopback, 2 shared cores.`,
         '',
         '| measure | Prometheus | Kansoku | Kansoku ÷ Prometheus |',
         '|---|---|---|---|',
         `| ingest, samples/s | ${fmt(promRate)} | ${fmt(kskRate)} | ${fmt(kskRate / promRate, 2)}× |`,
-        `| ingest until every sample is in chDB (WAL flushed), samples/s | — | ${fmt(payloads.samples / kskStoredSecs)} | ${fmt(payloads.samples / kskStoredSecs / promRate, 2)}× |`,
+        `| ingest until every sample is in chDB (WAL flushed), samples/s | — | ${flushed < payloads.samples ? `stalled at ${fmt(flushed)} of ${fmt(payloads.samples)} rows` : fmt(payloads.samples / kskStoredSecs)} | ${flushed < payloads.samples ? '—' : `${fmt(payloads.samples / kskStoredSecs / promRate, 2)}×`} |`,
         `| bytes per sample on disk | ${fmt(perSample(snapshotBytes), 2)} (block from a head snapshot); ${fmt(perSample(promTsdbBytes), 2)} (TSDB dir: WAL + head chunks + blocks) | ${fmt(perSample(kskBytes), 2)} (active parts of samples + series, from /api/v1/metrics/storage; ${fmt(kskRows)} sample rows); ${fmt(perSample(kskDu), 2)} (telemetry dir incl. parts awaiting cleanup after merges); ${fmt(perSample(kskWal), 2)} (WAL, kept for the 2 h head) | ${fmt(kskBytes / snapshotBytes, 2)}× block, ${fmt(kskBytes / promTsdbBytes, 2)}× TSDB dir |`,
         `| RSS after ingest | ${fmt(promRss)} MB | ${fmt(kskRss)} MB | ${fmt(kskRss / promRss, 2)}× |`,
         '',
@@ -315,6 +576,7 @@ export const metricsBench: BenchSuite = {
     } finally {
       await ksk?.stop('SIGTERM');
       await prom?.stop();
+      payloads.remove();
     }
   },
 };

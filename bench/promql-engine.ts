@@ -5,8 +5,9 @@
  *   npx tsx bench/promql-engine.ts [--series=1000,10000] [--hours=24] [--runs=7] [--warmup=2]
  *                                  [--baseline=/path/to/other/promql/index.ts] [--only=NAME]
  *
- * Data: 25 series per instance as in bench/metrics.ts (10 request counters, 11 `le` buckets,
- * _sum, _count, 2 gauges), one sample every 15 s, 7.3 s off the query step grid.
+ * Data: bench/metrics.ts's generator (`benchSeries`, same seed), so the series and values are
+ * the ones its remote-write payloads carry: 25 series per instance (10 request counters, 11 `le`
+ * buckets, _sum, _count, 2 gauges), one sample every 15 s, 7.3 s off the query step grid.
  * Every query runs as a range query (as the dashboards and bench/metrics.ts do) and as an
  * instant query at the end of the data. `select` time (building SeriesData from the column
  * store) is measured separately and reported beside the total, so "engine" = total − select.
@@ -17,13 +18,7 @@ import { matcherPredicate } from '../src/query/promql/labels.js';
 import * as current from '../src/query/promql/index.js';
 import type { LabelMatcher, Labels } from '../src/core/labels.js';
 import type { SeriesData, SeriesSource, QueryResult } from '../src/query/promql/index.js';
-import { arg, mulberry32 } from './metrics.js';
-
-const STEP_MS = 15_000;
-const SAMPLE_OFFSET_MS = 7_300;
-const BUCKETS = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf'];
-const BOUNDS = BUCKETS.map((b) => (b === '+Inf' ? Infinity : Number(b)));
-const HANDLERS = ['/api', '/login', '/cart', '/search', '/static'];
+import { arg, BENCH_SEED, benchSeries, benchTimeline, mulberry32, SAMPLE_OFFSET_MS, STEP_MS } from './metrics.js';
 
 interface ColumnSeries {
   labels: Labels;
@@ -57,54 +52,16 @@ class ColumnSource implements SeriesSource {
   }
 }
 
+/** bench/metrics.ts's series and values (same seed, same order), stored as columns. */
 function build(count: number, hours: number, endMs: number): ColumnSource {
-  const steps = Math.floor((hours * 3_600_000) / STEP_MS);
+  const { steps, startMs } = benchTimeline({ series: count, hours }, endMs);
   const ts = new Float64Array(steps);
-  for (let i = 0; i < steps; i++) ts[i] = endMs - (steps - 1 - i) * STEP_MS - SAMPLE_OFFSET_MS;
-  const rand = mulberry32(42);
-  const series: ColumnSeries[] = [];
-  for (let inst = 0; series.length < count; inst++) {
-    const base = { instance: `inst-${inst}`, job: 'bench' };
-    for (const handler of HANDLERS) {
-      for (const code of ['200', '500']) {
-        const v = new Float64Array(steps);
-        const r = code === '200' ? 40 : 2;
-        let x = 0;
-        for (let i = 0; i < steps; i++) v[i] = x += Math.floor(rand() * r);
-        series.push({ labels: { __name__: 'bench_http_requests_total', code, handler, ...base }, v });
-      }
-    }
-    const cols = BUCKETS.map(() => new Float64Array(steps));
-    const counts = new Float64Array(BUCKETS.length);
-    const sumCol = new Float64Array(steps);
-    const countCol = new Float64Array(steps);
-    let sum = 0;
-    let total = 0;
-    for (let i = 0; i < steps; i++) {
-      const n = Math.floor(rand() * 40);
-      for (let k = 0; k < n; k++) {
-        const obs = Math.exp(rand() * 7 - 6);
-        sum += obs;
-        total++;
-        for (let j = 0; j < BOUNDS.length; j++) if (obs <= BOUNDS[j]!) counts[j]!++;
-      }
-      for (let j = 0; j < BUCKETS.length; j++) cols[j]![i] = counts[j]!;
-      sumCol[i] = sum;
-      countCol[i] = total;
-    }
-    BUCKETS.forEach((le, j) => series.push({ labels: { __name__: 'bench_request_duration_seconds_bucket', le, ...base }, v: cols[j]! }));
-    series.push({ labels: { __name__: 'bench_request_duration_seconds_count', ...base }, v: countCol });
-    series.push({ labels: { __name__: 'bench_request_duration_seconds_sum', ...base }, v: sumCol });
-    const mem = new Float64Array(steps);
-    let m = 5e8;
-    for (let i = 0; i < steps; i++) mem[i] = m = Math.max(1e8, m + (rand() - 0.5) * 1e7);
-    series.push({ labels: { __name__: 'bench_memory_bytes', ...base }, v: mem });
-    const cpu = new Float64Array(steps);
-    let c = 0;
-    for (let i = 0; i < steps; i++) cpu[i] = c += rand() * 15;
-    series.push({ labels: { __name__: 'bench_cpu_seconds_total', mode: 'user', ...base }, v: cpu });
-  }
-  return new ColumnSource(ts, series.slice(0, count));
+  for (let i = 0; i < steps; i++) ts[i] = startMs + i * STEP_MS - SAMPLE_OFFSET_MS;
+  const gen = benchSeries(count);
+  const cols = gen.map(() => new Float64Array(steps));
+  const rand = mulberry32(BENCH_SEED);
+  for (let i = 0; i < steps; i++) for (let j = 0; j < gen.length; j++) cols[j]![i] = gen[j]!.next(rand);
+  return new ColumnSource(ts, gen.map((g, j) => ({ labels: Object.fromEntries(g.labels), v: cols[j]! })));
 }
 
 interface Case {
