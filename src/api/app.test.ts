@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { openSqlite } from '../store/state/open-state-store.js';
@@ -9,7 +10,7 @@ import { ObjectService } from '../inventory/object-service.js';
 import { AuditService } from '../audit/audit-service.js';
 import { TokenService } from '../auth/tokens.js';
 import { SelfMetrics } from '../selfmon/metrics.js';
-import { silentLogger } from '../lib/logger.js';
+import { createLogger, silentLogger } from '../lib/logger.js';
 import { buildKindRegistry } from '../server/kinds.js';
 import { createApiServer } from './app.js';
 
@@ -196,5 +197,45 @@ describe('audit API', () => {
     expect(lines.every((l: { seq: number }, i: number) => l.seq === i + 1)).toBe(true);
     const v = (await app.inject({ url: '/api/v1/audit/verify', headers: auth(viewer) })).json();
     expect(v).toMatchObject({ ok: true, checked: lines.length });
+  });
+});
+
+describe('access log', () => {
+  it('logs each request at info, but successful high-volume ingest (quietLog) only at debug', async () => {
+    const lines: { level: number; msg: string; url?: string; status?: number }[] = [];
+    const logger = createLogger({ level: 'debug', destination: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+          done();
+        },
+      }),
+    });
+    const a = await createApiServer({
+      logger,
+      store,
+      objects: new ObjectService(store, buildKindRegistry()),
+      audit: new AuditService(store),
+      tokens: new TokenService(store),
+      metrics: new SelfMetrics(),
+      readiness: async () => {},
+      plugins: [
+        (x) => {
+          x.post('/api/v1/quiet', { config: { action: 'test.quiet', quietLog: true } }, async (req, reply) => reply.status((req.body as { fail?: boolean }).fail ? 400 : 204).send());
+        },
+      ],
+    });
+    try {
+      expect((await a.inject({ method: 'POST', url: '/api/v1/quiet', headers: auth(editor), payload: {} })).statusCode).toBe(204);
+      expect((await a.inject({ method: 'POST', url: '/api/v1/quiet', headers: auth(editor), payload: { fail: true } })).statusCode).toBe(400);
+      expect((await a.inject({ url: '/api/v1/objects', headers: auth(viewer) })).statusCode).toBe(200);
+    } finally {
+      await a.close();
+    }
+    const access = lines.filter((l) => l.msg === 'request').map((l) => [l.url, l.status, l.level]);
+    expect(access).toEqual([
+      ['/api/v1/quiet', 204, 20],
+      ['/api/v1/quiet', 400, 30],
+      ['/api/v1/objects', 200, 30],
+    ]);
   });
 });

@@ -122,7 +122,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    const level = reply.statusCode >= 500 ? 'error' : reply.statusCode < 300 && req.routeOptions.config?.quietLog ? 'debug' : 'info';
     if (route !== '/healthz' && route !== '/readyz' && route !== '/metrics') {
       req.log[level]({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime), actor: req.token?.name, reqId: req.id }, 'request');
     }

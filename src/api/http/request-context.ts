@@ -13,6 +13,12 @@ declare module 'fastify' {
     role?: Role | 'public';
     /** What the route does, for 403 messages and denied-audit records, e.g. "object.create". */
     action?: string;
+    /**
+     * High-volume ingest (remote-write, OTLP): a successful request is logged at debug, not
+     * info. A Prometheus sends several requests a second per shard; an access line for each
+     * would bury the server's log (Prometheus does not log them either). Failures still log.
+     */
+    quietLog?: boolean;
   }
 }
 

@@ -34,7 +34,7 @@ export async function registerMetricsIngestRoutes(app: FastifyInstance, ingest: 
     await scope.register(async (rw) => {
       rw.removeContentTypeParser(['application/json', 'text/plain']);
       rw.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-      rw.post('/api/v1/write', { config: { action: 'metrics.write' }, schema: { tags: ['metrics'], summary: 'Prometheus remote-write receiver (1.0 and 2.0, snappy protobuf)' } }, async (req, reply) => {
+      rw.post('/api/v1/write', { config: { action: 'metrics.write', quietLog: true }, schema: { tags: ['metrics'], summary: 'Prometheus remote-write receiver (1.0 and 2.0, snappy protobuf)' } }, async (req, reply) => {
         if (!Buffer.isBuffer(req.body)) {
           return sendBadData(reply, new ValidationError('KSK_RW_BODY_MISSING', `remote-write needs a snappy-compressed ${PROTOBUF} body; the request had none`));
         }
@@ -66,7 +66,7 @@ export async function registerMetricsIngestRoutes(app: FastifyInstance, ingest: 
     await scope.register(async (otlp) => {
       otlp.removeContentTypeParser('application/json');
       otlp.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-      otlp.post('/api/v1/otlp/v1/metrics', { config: { action: 'metrics.write' }, schema: { tags: ['metrics'], summary: 'OTLP/HTTP metrics receiver (protobuf or JSON)' } }, async (req, reply) => {
+      otlp.post('/api/v1/otlp/v1/metrics', { config: { action: 'metrics.write', quietLog: true }, schema: { tags: ['metrics'], summary: 'OTLP/HTTP metrics receiver (protobuf or JSON)' } }, async (req, reply) => {
         if (!Buffer.isBuffer(req.body)) {
           return sendBadData(reply, new ValidationError('KSK_OTLP_CONTENT_TYPE', 'OTLP/HTTP needs Content-Type application/x-protobuf or application/json and a body'));
         }
