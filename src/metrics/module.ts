@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ModuleContext, ModuleHandle, ServerModule } from '../server/module.js';
 import { registerMetricsIngestRoutes } from '../api/routes/metrics-ingest.js';
 import { registerPromApiRoutes } from '../api/routes/prom-api.js';
+import { RemoteWriteDecodePool } from '../sources/metrics/remote-write/decode-pool.js';
 import { HeadTracker } from './ingest/head-tracker.js';
 import { MetricsIngestService } from './ingest/ingest-service.js';
 import { MetadataRegistry } from './metadata.js';
@@ -26,7 +27,8 @@ export interface MetricsApi {
 
 async function start(cx: ModuleContext): Promise<ModuleHandle> {
   const metadata = new MetadataRegistry();
-  const ingest = new MetricsIngestService(cx.telemetry, metadata, new HeadTracker(), cx.logger);
+  const decodePool = new RemoteWriteDecodePool({ threads: 1, logger: cx.logger });
+  const ingest = new MetricsIngestService(cx.telemetry, metadata, new HeadTracker(), cx.logger, undefined, {}, decodePool);
   const promApi = new PromApiService(cx.telemetry, metadata);
   const scraper = new ScrapeManager({ appendSamples: (rows) => ingest.batcher.append(rows) }, metadata, cx.logger);
 
@@ -48,6 +50,7 @@ async function start(cx: ModuleContext): Promise<ModuleHandle> {
       unsubscribe();
       await scraper.stop();
       await ingest.batcher.flush();
+      await decodePool.close();
     },
     api,
   };

@@ -4,6 +4,7 @@
 import type { Logger } from '../../lib/logger.js';
 import { ingestOtlpMetrics, type OtlpHeaders } from '../../sources/metrics/otlp/index.js';
 import type { RemoteWriteHeaders } from '../../sources/metrics/remote-write/index.js';
+import type { RemoteWriteDecodePool } from '../../sources/metrics/remote-write/decode-pool.js';
 import type { SampleRow, TableUsage } from '../../store/telemetry-store.js';
 import { toStoredValue } from '../stale-marker.js';
 import type { TelemetryStore } from '../../store/telemetry-store.js';
@@ -44,9 +45,11 @@ export class MetricsIngestService {
     logger: Logger,
     private readonly now: () => number = Date.now,
     batching: { maxRows?: number; lingerMs?: number } = {},
+    /** Remote-write bodies are decoded on these worker threads (see decode-pool.ts); without one, inline. */
+    decodePool?: RemoteWriteDecodePool,
   ) {
     this.batcher = new SampleBatcher(store, batching.maxRows, batching.lingerMs ?? INGEST_LINGER_MS);
-    this.#rw = new RemoteWriteIngest(this.batcher, metadata, tracker, logger);
+    this.#rw = new RemoteWriteIngest(this.batcher, metadata, tracker, logger, undefined, decodePool);
   }
 
   remoteWrite(body: Uint8Array, headers: RemoteWriteHeaders): Promise<WriteOutcome> {

@@ -7,6 +7,7 @@
 import type { FieldIssue } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { decodeRemoteWriteColumns, isStaleAt, type DecodedColumns, type RemoteWriteHeaders } from '../../sources/metrics/remote-write/index.js';
+import type { RemoteWriteDecodePool } from '../../sources/metrics/remote-write/decode-pool.js';
 import type { AppendSeries, Labels } from '../../store/telemetry-store.js';
 import { PartialWriteError } from '../errors.js';
 import type { MetadataRegistry } from '../metadata.js';
@@ -40,6 +41,8 @@ export class RemoteWriteIngest {
     private readonly tracker: HeadTracker,
     private readonly logger: Logger,
     private readonly maxDecompressedBytes = 64 * 1024 * 1024,
+    /** Decodes on worker threads when given; otherwise on this thread. */
+    private readonly decodePool?: RemoteWriteDecodePool,
   ) {}
 
   /** Series seen before, by the bytes of their labels (only keys from the decoder's wire bytes are looked up). */
@@ -54,7 +57,9 @@ export class RemoteWriteIngest {
    * third of ingest time).
    */
   async write(body: Uint8Array, headers: RemoteWriteHeaders): Promise<WriteOutcome> {
-    const req: DecodedColumns = decodeRemoteWriteColumns(body, headers, { maxDecompressedBytes: this.maxDecompressedBytes }, this.#known);
+    const req: DecodedColumns = this.decodePool
+      ? await this.decodePool.decode(body, headers, this.maxDecompressedBytes, this.#known)
+      : decodeRemoteWriteColumns(body, headers, { maxDecompressedBytes: this.maxDecompressedBytes }, this.#known);
     const refusals: Refusal[] = req.rejected.map((r) => ({ reason: r.reason, labels: labelsText(r.labels), samples: r.samples }));
     let refusedSamples = 0;
     for (const r of req.rejected) refusedSamples += r.samples;
