@@ -233,9 +233,10 @@ export interface TelemetryStore {
   /** Idempotent: the same (series, t) twice is stored once, the last write wins. */
   appendSamples(samples: SampleRow[]): Promise<void>;
   /**
-   * appendSamples for samples grouped per series in columns (the remote-write path), same
-   * validation and semantics. Optional: callers use `appendSeriesColumns(store, …)`, which
-   * falls back to appendSamples (the chDB / ClickHouse stores have no columnar append yet).
+   * appendSamples for samples grouped per series in columns (the remote-write path, the head's
+   * flusher), same validation and semantics. Optional: callers use `appendSeriesColumns(store, …)`,
+   * which falls back to appendSamples (the in-memory test store has no columnar append; the
+   * chDB / ClickHouse store writes one Native block, the head store one WAL record).
    */
   appendSeriesColumns?(series: AppendSeries[]): Promise<void>;
   /** Series with at least one sample in the range, labels-sorted. */

@@ -3,7 +3,7 @@
  * (TTL really deleting rows, retention changes reaching the DDL, one directory per process,
  * insert rate). vitest runs this file in its own process, so it owns chDB's one data directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { silentLogger } from '../../lib/logger.js';
 import { createTelemetryStore } from '../clickhouse/clickhouse-telemetry-store.js';
 import { openTelemetryStore } from '../clickhouse/open-telemetry-store.js';
 import { dateTime64Text } from '../clickhouse/encode.js';
-import { MIGRATIONS, TABLES } from '../clickhouse/schema.js';
+import { encodeNativeBlock, setInt64Words } from '../clickhouse/native-block.js';
+import { MIGRATIONS, SAMPLE_NATIVE_COLUMNS, TABLES } from '../clickhouse/schema.js';
 import { runTelemetryStoreContract } from '../contract/telemetry-store.contract.js';
 import type { SampleRow } from '../telemetry-store.js';
 import { ChdbTransport, chdbFirstOpenStats } from './chdb-transport.js';
@@ -115,6 +116,41 @@ describe('chDB engine specifics', () => {
     expect((err as Error).message).toMatch(/migrations/);
   });
 
+  it('inserts a Native block bit for bit through a file it deletes afterwards, also when the insert fails', async () => {
+    const table = 'kt_native_probe';
+    await transport.command(`CREATE TABLE ${table} (series_id UInt64, t DateTime64(3, 'UTC'), v Float64) ENGINE = MergeTree ORDER BY (series_id, t)`);
+    const rows = 300;
+    const ids = new BigUint64Array(rows);
+    const words = new Uint32Array(2 * rows);
+    const vs = new Float64Array(rows);
+    const vWords = new Uint32Array(vs.buffer);
+    for (let i = 0; i < rows; i++) {
+      ids[i] = i === 0 ? 2n ** 64n - 1n : BigInt(i);
+      setInt64Words(words, i, 1_700_000_000_000 + i * 15_000);
+      vs[i] = i / 3;
+    }
+    // Row 1: the staleness marker, set as bits (little-endian words).
+    vWords[2] = 2;
+    vWords[3] = 0x7ff00000;
+    const block = encodeNativeBlock(rows, [
+      { ...SAMPLE_NATIVE_COLUMNS[0]!, data: ids },
+      { ...SAMPLE_NATIVE_COLUMNS[1]!, data: words },
+      { ...SAMPLE_NATIVE_COLUMNS[2]!, data: vs },
+    ]);
+    await transport.insertNative(table, SAMPLE_NATIVE_COLUMNS, block);
+    const back = await transport.queryRows<{ id: string; ms: number; bits: string }>(
+      `SELECT toString(series_id) AS id, toUnixTimestamp64Milli(t) AS ms, leftPad(hex(reinterpretAsUInt64(v)), 16, '0') AS bits FROM ${table} ORDER BY t`,
+    );
+    expect(back).toHaveLength(rows);
+    expect(back[0]).toEqual({ id: '18446744073709551615', ms: 1_700_000_000_000, bits: '0000000000000000' });
+    expect(back[1]).toEqual({ id: '1', ms: 1_700_000_015_000, bits: '7FF0000000000002' });
+    const expectBits = (v: number) => Buffer.from(Float64Array.of(v).buffer).reverse().toString('hex').toUpperCase();
+    for (let i = 2; i < rows; i++) expect(back[i]).toEqual({ id: String(i), ms: 1_700_000_000_000 + i * 15_000, bits: expectBits(i / 3) });
+    const err = await transport.insertNative('no_such_table', SAMPLE_NATIVE_COLUMNS, block).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'KSK_STORE_QUERY_FAILED' });
+    expect(await readdir(path.join(dataDir, 'kansoku-ingest'))).toEqual([]);
+  });
+
   it('stores 100k samples in batches and reports the insert rate', async () => {
     const store = createTelemetryStore(transport, { logger });
     const start = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
@@ -145,5 +181,18 @@ describe('chDB engine specifics', () => {
     const rss = (k: string) => /\d+/.exec(status.split('\n').find((l) => l.startsWith(k)) ?? '')?.[0];
     const first = chdbFirstOpenStats()!;
     console.log(`chDB first open: import ${Math.round(first.importMs)} ms, session ${Math.round(first.openMs)} ms; now RssAnon ${rss('RssAnon')} kB, RssFile ${rss('RssFile')} kB`);
+  });
+});
+
+describe('chDB block files', () => {
+  it('deletes block files an earlier process left behind when it opens', async () => {
+    const ingest = path.join(dataDir, 'kansoku-ingest');
+    await writeFile(path.join(ingest, 'a1b2c3d4e5f6-17.native'), 'left by a crash');
+    const transport = await ChdbTransport.open({ path: dataDir });
+    try {
+      expect(await readdir(ingest)).toEqual([]);
+    } finally {
+      await transport.close();
+    }
   });
 });

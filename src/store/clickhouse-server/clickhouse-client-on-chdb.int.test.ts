@@ -4,8 +4,13 @@
  * without a server: chDB's `chdb/connection` plugs the engine into the same client in place of
  * HTTP. Only the HTTP hop and database creation stay untested here; the KANSOKU_CLICKHOUSE_URL
  * suite covers those against a real server.
+ *
+ * Native inserts are the exception: chdb/connection passes a request body to the engine as
+ * UTF-8 text, which a binary block does not survive. Here they go the way ChdbTransport sends
+ * them (a file read by `INSERT … SELECT … FROM file()`, through this transport's command());
+ * the HTTP request itself is checked in clickhouse-server-transport.test.ts.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from '@clickhouse/client';
@@ -14,7 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/logger.js';
 import { createTelemetryStore } from '../clickhouse/clickhouse-telemetry-store.js';
-import { SESSION_SETTINGS } from '../clickhouse/transport.js';
+import { SESSION_SETTINGS, type ClickHouseTransport } from '../clickhouse/transport.js';
 import { runTelemetryStoreContract } from '../contract/telemetry-store.contract.js';
 import { ClickHouseServerTransport } from './clickhouse-server-transport.js';
 
@@ -32,10 +37,38 @@ function transport(): ClickHouseServerTransport {
   return ClickHouseServerTransport.fromClient(client, `chdb:${dataDir}`);
 }
 
+let blocks = 0;
+
+/** The transport, with Native blocks inserted from a file (see the file comment). */
+function withNativeViaFile(t: ClickHouseServerTransport): ClickHouseTransport {
+  return {
+    engine: t.engine,
+    command: (sql, params) => t.command(sql, params),
+    queryRows: (sql, params) => t.queryRows(sql, params),
+    queryRowBinary: (sql, params) => t.queryRowBinary(sql, params),
+    insertRaw: (table, body, format, columns) => t.insertRaw(table, body, format, columns),
+    insertRows: (table, rows) => t.insertRows(table, rows),
+    close: () => t.close(),
+    insertNative: async (table, columns, block) => {
+      const dir = path.join(root, 'blocks');
+      await mkdir(dir, { recursive: true });
+      const file = path.join(dir, `${++blocks}.native`);
+      await writeFile(file, block);
+      const names = columns.map((c) => c.name).join(', ');
+      const structure = columns.map((c) => `${c.name} ${c.type}`).join(', ');
+      try {
+        await t.command(`INSERT INTO ${table} (${names}) SELECT ${names} FROM file({file:String}, 'Native', {structure:String})`, { file, structure });
+      } finally {
+        await rm(file, { force: true });
+      }
+    },
+  };
+}
+
 runTelemetryStoreContract('@clickhouse/client on chDB', async (options) => {
   const t = transport();
   try {
-    return createTelemetryStore(t, { logger: silentLogger(), retention: options?.retention });
+    return createTelemetryStore(withNativeViaFile(t), { logger: silentLogger(), retention: options?.retention });
   } catch (err) {
     await t.close();
     throw err;

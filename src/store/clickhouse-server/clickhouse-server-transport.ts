@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { ConfigError, UnavailableError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { SESSION_SETTINGS, type ClickHouseTransport, type InsertFormat, type QueryParams } from '../clickhouse/transport.js';
+import { SESSION_SETTINGS, type ClickHouseTransport, type InsertFormat, type NativeColumn, type QueryParams } from '../clickhouse/transport.js';
 import { storeClosedError, toStoreError } from '../clickhouse/store-errors.js';
 
 export interface ClickHouseServerTransportOptions {
@@ -144,6 +144,21 @@ export class ClickHouseServerTransport implements ClickHouseTransport {
         format: 'TabSeparated',
         ...(columns && columns.length ? { columns: [...columns] as [string, ...string[]] } : {}),
       });
+    });
+  }
+
+  insertNative(table: string, columns: readonly NativeColumn[], block: Uint8Array): Promise<void> {
+    const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) FORMAT Native`;
+    return this.#run(sql, async () => {
+      if (!block.length) return;
+      // insert() only takes the client's known formats (Native is not one); exec() with values
+      // sends the statement as the `query` URL parameter and the block as the request body.
+      const { stream } = await this.client.exec({
+        query: sql,
+        values: Readable.from([Buffer.from(block.buffer, block.byteOffset, block.byteLength)], { objectMode: false }),
+      });
+      // The socket is released once the (empty) response is read.
+      for await (const chunk of stream) void chunk;
     });
   }
 

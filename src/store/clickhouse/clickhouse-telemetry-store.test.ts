@@ -69,6 +69,139 @@ describe('appendSamples', () => {
   });
 });
 
+/** A Native block's 8-byte columns as unsigned 64-bit values (the test's own reading of the format). */
+function decodeNative(block: Uint8Array): { rows: number; columns: { name: string; type: string; values: bigint[] }[] } {
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  let at = 0;
+  const varint = () => {
+    let n = 0;
+    for (let shift = 1; ; shift *= 128) {
+      const b = block[at++]!;
+      n += (b & 0x7f) * shift;
+      if (b < 0x80) return n;
+    }
+  };
+  const text = () => {
+    const len = varint();
+    at += len;
+    return Buffer.from(block.subarray(at - len, at)).toString('utf8');
+  };
+  const count = varint();
+  const rows = varint();
+  const columns = [];
+  for (let c = 0; c < count; c++) {
+    const name = text();
+    const type = text();
+    const values = Array.from({ length: rows }, (_, i) => view.getBigUint64(at + i * 8, true));
+    at += rows * 8;
+    columns.push({ name, type, values });
+  }
+  expect(at).toBe(block.length);
+  return { rows, columns };
+}
+
+describe('appendSeriesColumns', () => {
+  const f64Bits = (v: number) => {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, v, true);
+    return view.getBigUint64(0, true);
+  };
+
+  it('writes the series rows, then the samples as one Native block with the ids, times and value bits as they are', async () => {
+    const t = new RecordingTransport();
+    const store = storeOn(t, { samplesMs: 2 * DAY });
+    const up = { __name__: 'up', job: 'api' };
+    const other = { __name__: 'other' };
+    const vs = new Float64Array(4);
+    const bits = new Uint32Array(vs.buffer);
+    // The staleness marker 0x7ff00000_00000002 set as bits: a double literal could be quieted.
+    bits[0] = 2;
+    bits[1] = 0x7ff00000;
+    vs[1] = 3.5; // dropped: older than the retention
+    vs[2] = -0;
+    vs[3] = Infinity;
+    await store.appendSeriesColumns!([
+      { labels: up, t: Float64Array.of(NOW - 1000, NOW - 3 * DAY, NOW - DAY, NOW), v: vs },
+      { labels: other, t: Float64Array.of(NOW - 500), v: Float64Array.of(7) },
+      // A second part of the first series: one series row per day all the same.
+      { labels: up, t: Float64Array.of(NOW - 999), v: Float64Array.of(1) },
+    ]);
+    expect(t.calls.map((c) => c.table)).toEqual([TABLES.series, TABLES.samples, TABLES.rollupDirty]);
+    const series = t.inserts(TABLES.series)[0]!.body!.trim().split('\n').map((l) => JSON.parse(l) as { series_id: string; day: string; metric: string; labels: object });
+    expect(series.map((r) => [r.metric, r.day])).toEqual([
+      ['up', '2027-01-15'],
+      ['up', '2027-01-14'],
+      ['other', '2027-01-15'],
+    ]);
+    const upId = BigInt(series[0]!.series_id);
+    const otherId = BigInt(series[2]!.series_id);
+    const samples = t.inserts(TABLES.samples);
+    expect(samples).toHaveLength(1);
+    expect(samples[0]).toMatchObject({ format: 'Native', columns: ['series_id', 't', 'v'] });
+    const block = decodeNative(samples[0]!.bytes!);
+    expect(block.columns.map((c) => [c.name, c.type])).toEqual([
+      ['series_id', 'UInt64'],
+      ['t', "DateTime64(3, 'UTC')"],
+      ['v', 'Float64'],
+    ]);
+    expect(block.columns[0]!.values).toEqual([upId, upId, upId, otherId, upId]);
+    expect(block.columns[1]!.values).toEqual([NOW - 1000, NOW - DAY, NOW, NOW - 500, NOW - 999].map(BigInt));
+    expect(block.columns[2]!.values.map((v) => v.toString(16))).toEqual(['7ff0000000000002', '8000000000000000', '7ff0000000000000', f64Bits(7).toString(16), f64Bits(1).toString(16)]);
+    // The same series ids as appendSamples writes.
+    const rows = new RecordingTransport();
+    await storeOn(rows).appendSamples([{ labels: up, t: NOW, v: 1 }]);
+    expect(rows.inserts(TABLES.samples)[0]!.body!.split('\t')[0]).toBe(String(upId));
+    // The sample a day old lies in a window that may be rolled up already: marked after the samples.
+    const dirty = t.inserts(TABLES.rollupDirty)[0]!.body!.trim().split('\n').map((l) => (JSON.parse(l) as { win: number }).win * 1000);
+    expect(dirty).toEqual([NOW - DAY - ((NOW - DAY) % 300_000)]);
+  });
+
+  it('writes a series row once per series and day per process, across both append forms', async () => {
+    const t = new RecordingTransport();
+    const store = storeOn(t);
+    await store.appendSamples([{ labels: { __name__: 'up' }, t: NOW - 1000, v: 1 }]);
+    await store.appendSeriesColumns!([{ labels: { __name__: 'up' }, t: Float64Array.of(NOW), v: Float64Array.of(2) }]);
+    expect(t.inserts(TABLES.series)).toHaveLength(1);
+    expect(t.inserts(TABLES.samples).map((c) => c.format)).toEqual(['TSV', 'Native']);
+  });
+
+  it('writes the series row of a frozen labels object once per day, whichever day comes first', async () => {
+    const t = new RecordingTransport();
+    const store = storeOn(t);
+    const labels = Object.freeze({ __name__: 'up', job: 'frozen' });
+    const one = Float64Array.of(1);
+    await store.appendSeriesColumns!([{ labels, t: Float64Array.of(NOW), v: one }]);
+    await store.appendSeriesColumns!([{ labels, t: Float64Array.of(NOW - DAY, NOW - 1), v: Float64Array.of(1, 2) }]);
+    await store.appendSeriesColumns!([{ labels, t: Float64Array.of(NOW - DAY + 1), v: one }, { labels, t: Float64Array.of(NOW - 2), v: one }]);
+    await store.appendSeriesColumns!([{ labels: { ...labels }, t: Float64Array.of(NOW - 3), v: one }]);
+    const days = t.inserts(TABLES.series).map((c) => c.body!.trim().split('\n').map((l) => (JSON.parse(l) as { day: string }).day));
+    expect(days).toEqual([['2027-01-15'], ['2027-01-14']]);
+    expect(t.inserts(TABLES.samples)).toHaveLength(4);
+  });
+
+  it('writes nothing when every sample is older than the retention, or there are none', async () => {
+    const t = new RecordingTransport();
+    const store = storeOn(t, { samplesMs: DAY });
+    await store.appendSeriesColumns!([{ labels: { __name__: 'x' }, t: Float64Array.of(NOW - 2 * DAY), v: Float64Array.of(1) }]);
+    await store.appendSeriesColumns!([{ labels: { __name__: 'x' }, t: new Float64Array(0), v: new Float64Array(0) }]);
+    await store.appendSeriesColumns!([]);
+    expect(t.calls).toEqual([]);
+  });
+
+  it('rejects the whole batch on one bad series and writes nothing', async () => {
+    const t = new RecordingTransport();
+    const err = await storeOn(t)
+      .appendSeriesColumns!([
+        { labels: { __name__: 'x' }, t: Float64Array.of(NOW), v: Float64Array.of(1) },
+        { labels: { __name__: 'x', i: '2' }, t: Float64Array.of(NOW, 1.5), v: Float64Array.of(1, 2) },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(['series[1].t[1]']);
+    expect(t.calls).toEqual([]);
+  });
+});
+
 describe('reads', () => {
   it('clamps the start of a read to the retention window and skips the query when nothing is left', async () => {
     const t = new RecordingTransport();

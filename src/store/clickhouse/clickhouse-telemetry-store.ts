@@ -12,11 +12,13 @@ import {
   type SampleResolution,
 } from '../telemetry-store.js';
 import type {
+  AppendSeries,
   Availability,
   AvailabilityQuery,
   CheckResultQuery,
   CheckResultRow,
   LabelQuery,
+  Labels,
   LogEventRow,
   LogSearchQuery,
   RetentionConfig,
@@ -51,13 +53,14 @@ import {
 import { resolveRetention } from './retention.js';
 import { RollupJob } from './rollups.js';
 import { decodeSampleRows } from './sample-rows.js';
-import { SAMPLE_INSERT_COLUMNS, TABLES } from './schema.js';
+import { encodeNativeBlock, setInt64Words } from './native-block.js';
+import { SAMPLE_INSERT_COLUMNS, SAMPLE_NATIVE_COLUMNS, TABLES } from './schema.js';
 import { canonicalLabelKey, canonicalLabels } from './series-id.js';
 import { SeriesIdCache } from './series-id-cache.js';
 import { SeriesMatchCache } from './series-match-cache.js';
 import { storeClosedError } from './store-errors.js';
 import type { ClickHouseTransport } from './transport.js';
-import { isEpochMs, throwIfIssues, validateSamples } from '../sample-validation.js';
+import { isEpochMs, throwIfIssues, validateSamples, validateSeriesColumns } from '../sample-validation.js';
 
 export interface TelemetryStoreOptions {
   logger: Logger;
@@ -73,6 +76,7 @@ const DEFAULT_CHECK_RESULT_LIMIT = 1000;
 const DEFAULT_LOG_LIMIT = 100;
 const MAX_ROWS = 100_000;
 const DAY_MS = 86_400_000;
+const FIVE_MIN_MS = ROLLUP_RESOLUTION_MS['5m'];
 /** Series-days this process has written; bounded so a cardinality explosion cannot grow it forever. */
 const KNOWN_SERIES_DAYS_MAX = 500_000;
 /** How long a series lookup is reused on a ClickHouse server, which other processes may write to. */
@@ -96,6 +100,8 @@ class ClickHouseTelemetryStore implements TelemetryStore {
   /** `${seriesId}/${day}` pairs already in the series table: the series row is written once per day. */
   readonly #knownSeriesDays = new Set<string>();
   readonly #seriesIds = new SeriesIdCache();
+  /** Ids of frozen labels objects, by identity (see #seriesIdEntry). */
+  readonly #frozenIds = new WeakMap<AppendSeries['labels'], SeriesIdEntry>();
   readonly #seriesMatches: SeriesMatchCache;
   readonly #rollups: RollupJob;
   readonly #rollupIntervalMs: number;
@@ -158,12 +164,9 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       const idByObject = new Map<SampleRow['labels'], string>();
       // Scrapes and remote-write send many series at the same few instants: format each once.
       const timeText = new Map<number, string>();
-      const newSeries: object[] = [];
-      const newSeriesKeys = new Set<string>();
+      const plan = new AppendPlan(this.#knownSeriesDays, this.#rollups.lateBefore());
       let body = '';
       let dropped = 0;
-      const lateBefore = this.#rollups.lateBefore();
-      const lateWindows = new Set<number>();
       let lastId = '';
       let lastDay = -1;
       for (const s of samples) {
@@ -171,7 +174,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
           dropped++;
           continue;
         }
-        if (s.t < lateBefore) lateWindows.add(Math.floor(s.t / ROLLUP_RESOLUTION_MS['5m']) * ROLLUP_RESOLUTION_MS['5m']);
+        if (s.t < plan.lateBefore) plan.markLate(s.t);
         let id = idByObject.get(s.labels);
         if (id === undefined) {
           id = this.#seriesIds.idOf(s.labels);
@@ -182,11 +185,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
         if (id !== lastId || dayNumber !== lastDay) {
           lastId = id;
           lastDay = dayNumber;
-          const seriesDay = `${id}/${dayNumber}`;
-          if (!this.#knownSeriesDays.has(seriesDay) && !newSeriesKeys.has(seriesDay)) {
-            newSeriesKeys.add(seriesDay);
-            newSeries.push({ metric: s.labels.__name__, series_id: id, day: dayText(s.t), labels: Object.fromEntries(canonicalLabels(s.labels)) });
-          }
+          plan.seriesDay(id, s.labels, s.t, dayNumber);
         }
         let tt = timeText.get(s.t);
         if (tt === undefined) {
@@ -197,21 +196,115 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       }
       if (dropped) this.#logger.debug({ dropped }, 'samples older than the retention window were not stored');
       if (!body) return;
-      // Series first: a reader that finds a sample can always find its labels.
-      if (newSeries.length) {
-        try {
-          await this.#transport.insertRows(TABLES.series, newSeries);
-        } finally {
-          // Even after a failure: some of the rows may have been written.
-          this.#seriesMatches.invalidate();
-        }
-      }
-      await this.#transport.insertRaw(TABLES.samples, body, 'TSV', SAMPLE_INSERT_COLUMNS);
-      // After the samples: a job that sees the mark always sees the samples too.
-      if (lateWindows.size) await this.#rollups.markDirty(lateWindows);
-      if (this.#knownSeriesDays.size + newSeriesKeys.size > KNOWN_SERIES_DAYS_MAX) this.#knownSeriesDays.clear();
-      for (const k of newSeriesKeys) this.#knownSeriesDays.add(k);
+      await this.#store(plan, () => this.#transport.insertRaw(TABLES.samples, body, 'TSV', SAMPLE_INSERT_COLUMNS));
     });
+  }
+
+  /**
+   * appendSamples for samples grouped per series in columns (the remote-write path and the
+   * head's flusher): same validation, retention, series rows and rollup marks, and the samples
+   * go as one Native block (series_id, t, v columns) filled straight from the arrays, without
+   * an object or a line of text per sample. v's bytes are copied as they are, so every bit of
+   * a value (a NaN's payload too) is kept.
+   */
+  appendSeriesColumns(series: AppendSeries[]): Promise<void> {
+    return this.#track(async () => {
+      const total = validateSeriesColumns(series);
+      if (!total) return;
+      const horizon = this.#horizon(this.#retention.samplesMs);
+      const plan = new AppendPlan(this.#knownSeriesDays, this.#rollups.lateBefore());
+      const ids = new BigUint64Array(total);
+      const tWords = new Uint32Array(2 * total);
+      const vs = new Float64Array(total);
+      const vBits = new Uint32Array(vs.buffer);
+      // A series may come in several parts: its id and the day last noted for it are looked up
+      // once per part, and per sample only two range checks decide whether anything is new.
+      const inCall = new Map<AppendSeries['labels'], { entry: SeriesIdEntry; dayFrom: number; dayTo: number }>();
+      const lateBefore = plan.lateBefore;
+      let lateFrom = 0;
+      let lateTo = 0;
+      let k = 0;
+      for (const { labels, t, v } of series) {
+        const len = t.length;
+        if (!len) continue;
+        let known = inCall.get(labels);
+        if (known === undefined) {
+          known = { entry: this.#seriesIdEntry(labels), dayFrom: 0, dayTo: 0 };
+          inCall.set(labels, known);
+        }
+        const { entry } = known;
+        let { dayFrom, dayTo } = known;
+        const from = k;
+        // Copied whole (bit-exact); rows dropped by retention are closed up below, as bits.
+        vs.set(v, from);
+        for (let i = 0; i < len; i++) {
+          const x = t[i]!;
+          if (x < horizon) continue;
+          if (x < lateBefore && (x < lateFrom || x >= lateTo)) {
+            lateFrom = Math.floor(x / FIVE_MIN_MS) * FIVE_MIN_MS;
+            lateTo = lateFrom + FIVE_MIN_MS;
+            plan.lateWindows.add(lateFrom);
+          }
+          if (x < dayFrom || x >= dayTo) {
+            dayFrom = Math.floor(x / DAY_MS) * DAY_MS;
+            dayTo = dayFrom + DAY_MS;
+            if (entry.writtenDay !== dayFrom) plan.seriesDay(entry.id, labels, x, dayFrom / DAY_MS, entry);
+          }
+          setInt64Words(tWords, k, x);
+          if (k !== from + i) {
+            vBits[2 * k] = vBits[2 * (from + i)]!;
+            vBits[2 * k + 1] = vBits[2 * (from + i) + 1]!;
+          }
+          k++;
+        }
+        known.dayFrom = dayFrom;
+        known.dayTo = dayTo;
+        ids.fill(entry.big, from, k);
+      }
+      if (k < total) this.#logger.debug({ dropped: total - k }, 'samples older than the retention window were not stored');
+      if (!k) return;
+      const block = encodeNativeBlock(k, [
+        { ...SAMPLE_NATIVE_COLUMNS[0]!, data: ids },
+        { ...SAMPLE_NATIVE_COLUMNS[1]!, data: tWords },
+        { ...SAMPLE_NATIVE_COLUMNS[2]!, data: vs },
+      ]);
+      await this.#store(plan, () => this.#transport.insertNative(TABLES.samples, SAMPLE_NATIVE_COLUMNS, block));
+    });
+  }
+
+  /**
+   * A series' id as text (series rows) and as the UInt64 of the Native block. A frozen labels
+   * object (the head's series, remote-write's) keeps its entry for as long as it lives: the port
+   * lets a store remember one by identity, and the flusher sends the same few objects every block.
+   */
+  #seriesIdEntry(labels: AppendSeries['labels']): SeriesIdEntry {
+    const frozen = Object.isFrozen(labels);
+    let entry = frozen ? this.#frozenIds.get(labels) : undefined;
+    if (entry === undefined) {
+      const id = this.#seriesIds.idOf(labels);
+      entry = { id, big: BigInt(id), writtenDay: -1 };
+      if (frozen) this.#frozenIds.set(labels, entry);
+    }
+    return entry;
+  }
+
+  /** The writes of one sample append, in the order readers and the rollup job rely on. */
+  async #store(plan: AppendPlan, insertSamples: () => Promise<void>): Promise<void> {
+    // Series first: a reader that finds a sample can always find its labels.
+    if (plan.newSeries.length) {
+      try {
+        await this.#transport.insertRows(TABLES.series, plan.newSeries);
+      } finally {
+        // Even after a failure: some of the rows may have been written.
+        this.#seriesMatches.invalidate();
+      }
+    }
+    await insertSamples();
+    // After the samples: a job that sees the mark always sees the samples too.
+    if (plan.lateWindows.size) await this.#rollups.markDirty(plan.lateWindows);
+    if (this.#knownSeriesDays.size + plan.newSeriesKeys.size > KNOWN_SERIES_DAYS_MAX) this.#knownSeriesDays.clear();
+    for (const key of plan.newSeriesKeys) this.#knownSeriesDays.add(key);
+    plan.written();
   }
 
   selectSeries(q: SelectSeriesQuery): Promise<SeriesData[]> {
@@ -462,6 +555,59 @@ function parseJson<T>(text: string, fallback: T): T {
     return text ? (JSON.parse(text) as T) : fallback;
   } catch {
     return fallback;
+  }
+}
+
+interface SeriesIdEntry {
+  id: string;
+  big: bigint;
+  /** Start (epoch ms) of a day whose series row this process has written: no set lookup for it. */
+  writtenDay: number;
+}
+
+/** What one sample append writes besides the samples: series rows first, rollup marks after. */
+class AppendPlan {
+  /** Rows for the series table: each series-day this process has not written yet, once. */
+  readonly newSeries: object[] = [];
+  readonly newSeriesKeys = new Set<string>();
+  /** 5-minute windows (epoch ms) that got samples after they may have been rolled up. */
+  readonly lateWindows = new Set<number>();
+
+  constructor(
+    private readonly known: ReadonlySet<string>,
+    /** Samples before this instant may land in a rolled-up window (RollupJob.lateBefore). */
+    readonly lateBefore: number,
+  ) {}
+
+  #lastLate = NaN;
+
+  markLate(t: number): void {
+    const window = Math.floor(t / FIVE_MIN_MS) * FIVE_MIN_MS;
+    // Late samples come in runs of one window (a sender catching up): one set insert per run.
+    if (window === this.#lastLate) return;
+    this.#lastLate = window;
+    this.lateWindows.add(window);
+  }
+
+  /** Series-days of this append whose id entry learns the day once the row is written. */
+  readonly #pending: { entry: SeriesIdEntry; dayStart: number }[] = [];
+
+  /** Notes that series `id` has a sample at `t`, on UTC day `day` (Math.floor(t / DAY_MS)). */
+  seriesDay(id: string, labels: Labels, t: number, day: number, entry?: SeriesIdEntry): void {
+    const key = `${id}/${day}`;
+    if (this.known.has(key)) {
+      if (entry) entry.writtenDay = day * DAY_MS;
+      return;
+    }
+    if (this.newSeriesKeys.has(key)) return;
+    this.newSeriesKeys.add(key);
+    this.newSeries.push({ metric: labels.__name__, series_id: id, day: dayText(t), labels: Object.fromEntries(canonicalLabels(labels)) });
+    if (entry) this.#pending.push({ entry, dayStart: day * DAY_MS });
+  }
+
+  /** After the append's writes succeeded: the series rows it wrote are known from now on. */
+  written(): void {
+    for (const { entry, dayStart } of this.#pending) entry.writtenDay = dayStart;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { TelemetryEngine } from '../telemetry-store.js';
 import { jsonEachRow } from './encode.js';
-import type { ClickHouseTransport, InsertFormat, QueryParams } from './transport.js';
+import type { ClickHouseTransport, InsertFormat, NativeColumn, QueryParams } from './transport.js';
 
 export interface RecordedCall {
   kind: 'command' | 'query' | 'insert';
@@ -12,7 +12,9 @@ export interface RecordedCall {
   params?: QueryParams;
   table?: string;
   body?: string;
-  format?: InsertFormat | 'JSONEachRow';
+  /** The block of a Native insert (a copy). */
+  bytes?: Uint8Array;
+  format?: InsertFormat | 'JSONEachRow' | 'Native';
   columns?: readonly string[];
 }
 
@@ -48,6 +50,15 @@ export class RecordingTransport implements ClickHouseTransport {
     if (this.insertDelayMs) await new Promise((r) => setTimeout(r, this.insertDelayMs));
     if (this.closed) throw new Error('transport closed while an insert was in flight');
     this.calls.push({ kind: 'insert', sql: `INSERT INTO ${table} FORMAT ${format}`, table, body, format, columns });
+  }
+
+  async insertNative(table: string, columns: readonly NativeColumn[], block: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('insert after close');
+    const bytes = block.slice();
+    if (this.insertDelayMs) await new Promise((r) => setTimeout(r, this.insertDelayMs));
+    if (this.closed) throw new Error('transport closed while an insert was in flight');
+    const names = columns.map((c) => c.name);
+    this.calls.push({ kind: 'insert', sql: `INSERT INTO ${table} (${names.join(', ')}) FORMAT Native`, table, bytes, format: 'Native', columns: names });
   }
 
   async insertRows(table: string, rows: readonly object[]): Promise<void> {

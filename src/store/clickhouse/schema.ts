@@ -23,6 +23,7 @@
  *   is kept as long as the longest rollup, so old rollups can still be matched by labels.
  */
 import type { RetentionConfig } from '../telemetry-store.js';
+import type { NativeColumn } from './transport.js';
 
 export const TABLES = {
   migrations: 'kansoku_migrations',
@@ -217,8 +218,18 @@ TTL ${ttlExpression('rollup_dirty', ttl.rollup_dirty)}`,
 /** How v is rebuilt from the two halves of its bits (reinterpretAsFloat64 copies them as they are). */
 export const SAMPLE_VALUE_FROM_BITS = 'reinterpretAsFloat64(bitOr(bitShiftLeft(toUInt64(v_hi), 32), toUInt64(v_lo)))';
 
-/** The columns a samples insert names; each line is `series_id, t, float64BitsText(v)`. */
+/** The columns a TSV samples insert (appendSamples) names; each line is `series_id, t, float64BitsText(v)`. */
 export const SAMPLE_INSERT_COLUMNS = ['series_id', 't', 'v_hi', 'v_lo'] as const;
+
+/**
+ * The columns of a Native samples block (appendSeriesColumns). v is written directly: Native
+ * carries a Float64's 64 bits as they are, so the v_hi / v_lo detour of text inserts is not needed.
+ */
+export const SAMPLE_NATIVE_COLUMNS: readonly NativeColumn[] = [
+  { name: 'series_id', type: 'UInt64' },
+  { name: 't', type: "DateTime64(3, 'UTC')" },
+  { name: 'v', type: 'Float64' },
+];
 
 /** Reads the TTL seconds back from `system.tables.engine_full`; undefined when the table has none. */
 export function parseTtlSeconds(engineFull: string): number | undefined {

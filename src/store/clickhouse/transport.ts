@@ -11,8 +11,14 @@ export type QueryParamValue = string | number | bigint | boolean | readonly stri
 
 export type QueryParams = Record<string, QueryParamValue>;
 
-/** The raw body format both engines take for the hot path (samples): tab-separated text. */
+/** The text body format of `insertRaw` (sample rows from appendSamples): tab-separated text. */
 export type InsertFormat = 'TSV';
+
+/** A column of a Native-format block: its name and ClickHouse type, e.g. `{ name: 'v', type: 'Float64' }`. */
+export interface NativeColumn {
+  name: string;
+  type: string;
+}
 
 /**
  * Settings both transports apply to every statement so results read the same on both engines:
@@ -37,6 +43,13 @@ export interface ClickHouseTransport {
   queryRowBinary(sql: string, params?: QueryParams): Promise<Uint8Array>;
   /** Inserts a line-delimited body (each line one row) into a table. */
   insertRaw(table: string, body: string, format: InsertFormat, columns?: readonly string[]): Promise<void>;
+  /**
+   * Inserts one block in ClickHouse's Native format (native-block.ts) into `columns` of a table;
+   * the block's header names the same columns with the same types. The columnar hot path
+   * (samples from appendSeriesColumns): the bytes are the engine's own column layout, nothing
+   * to format or parse as text. The caller must not change `block` until this settles.
+   */
+  insertNative(table: string, columns: readonly NativeColumn[], block: Uint8Array): Promise<void>;
   /** Inserts rows as JSONEachRow; keys are column names. */
   insertRows(table: string, rows: readonly object[]): Promise<void>;
   /** Refuses new work, waits for in-flight work to finish, then releases the engine. Idempotent. */

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KansokuError, StoreError, ValidationError } from '../../lib/errors.js';
-import type { CheckResultRow, LogEventRow, RetentionConfig, SampleRow, TelemetryStore } from '../telemetry-store.js';
+import { appendSeriesColumns, type AppendSeries, type CheckResultRow, type LogEventRow, type RetentionConfig, type SampleRow, type TelemetryStore } from '../telemetry-store.js';
 
 export interface ContractStoreOptions {
   retention?: Partial<RetentionConfig>;
@@ -222,6 +222,105 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
 
       it('accepts an empty batch', async () => {
         await store.appendSamples([]);
+      });
+    });
+
+    describe('samples in columns (appendSeriesColumns)', () => {
+      // Through the port's helper: the adapter's columnar append, or its row append without one.
+      const append = (series: AppendSeries[]) => appendSeriesColumns(store, series);
+      const byName = (m: string) => [{ name: '__name__', op: '=' as const, value: m }];
+      const bits = (v: number) => {
+        const view = new DataView(new ArrayBuffer(8));
+        view.setFloat64(0, v);
+        return `${view.getUint32(0).toString(16)}:${view.getUint32(4).toString(16)}`;
+      };
+      /** Values given as their 64 bits ("hi:lo" hex), written straight into the array: a double literal could quiet a signalling NaN. */
+      const fromBits = (words: string[]) => {
+        const v = new Float64Array(words.length);
+        const view = new DataView(v.buffer);
+        words.forEach((w, i) => {
+          const [hi, lo] = w.split(':').map((x) => parseInt(x, 16));
+          view.setUint32(i * 8, lo!, true);
+          view.setUint32(i * 8 + 4, hi!, true);
+        });
+        return v;
+      };
+
+      it('stores every bit of each value (the staleness marker NaN, NaN, -0, infinities, extremes) and returns samples sorted by time', async () => {
+        const m = metric('cols_floats');
+        // 1, staleness marker, NaN, -0, +Inf, -Inf, 1e300, -5e-324 (the smallest subnormal).
+        const words = ['3ff00000:0', '7ff00000:2', '7ff80000:0', '80000000:0', '7ff00000:0', 'fff00000:0', '7e37e43c:8800759c', '80000000:1'];
+        const ts = Float64Array.from(words, (_, i) => base + (words.length - i) * 1000);
+        await append([{ labels: { __name__: m, job: 'cols' }, t: ts, v: fromBits(words) }]);
+        const [s] = await store.selectSeries({ matchers: byName(m), startMs: base, endMs: base + 60_000 });
+        expect(s!.labels).toEqual({ __name__: m, job: 'cols' });
+        expect(s!.samples.map((p) => p.t)).toEqual([...ts].reverse());
+        expect(s!.samples.map((p) => bits(p.v))).toEqual([...words].reverse());
+      });
+
+      it('stores a re-appended (series, t) once, the last write winning, across appends of either form and within one append', async () => {
+        const m = metric('cols_dup');
+        const labels = { __name__: m, job: 'x' };
+        const t = Float64Array.of(base, base + 1000, base + 2000);
+        await append([{ labels, t, v: Float64Array.of(0, 1, 2) }]);
+        await append([{ labels: { job: 'x', __name__: m }, t: t.subarray(1, 2), v: Float64Array.of(42) }]);
+        await store.appendSamples([{ labels, t: base + 2000, v: 43 }]);
+        await append([{ labels, t: Float64Array.of(base), v: Float64Array.of(44) }]);
+        // One append naming the series twice: the later part wins.
+        await append([
+          { labels, t: Float64Array.of(base + 3000), v: Float64Array.of(1) },
+          { labels, t: Float64Array.of(base + 3000), v: Float64Array.of(45) },
+        ]);
+        const [s] = await store.selectSeries({ matchers: byName(m), startMs: base, endMs: base + 5000 });
+        expect(s!.samples).toEqual([
+          { t: base, v: 44 },
+          { t: base + 1000, v: 42 },
+          { t: base + 2000, v: 43 },
+          { t: base + 3000, v: 45 },
+        ]);
+      });
+
+      it('finds the labels of every sample: many series in one append, labels in any order, empty values dropped', async () => {
+        const m = metric('cols_many');
+        const series: AppendSeries[] = Array.from({ length: 40 }, (_, i) => ({
+          labels: i % 2 ? { i: String(i), __name__: m, empty: '' } : ({ __name__: m, i: String(i) } as Record<string, string>),
+          t: Float64Array.from({ length: 25 }, (_, j) => base + j * 1000),
+          v: Float64Array.from({ length: 25 }, (_, j) => i * 100 + j),
+        }));
+        await append(series);
+        const out = await store.selectSeries({ matchers: byName(m), startMs: base, endMs: base + 60_000 });
+        expect(out).toHaveLength(40);
+        for (const s of out) {
+          const i = Number(s.labels.i);
+          expect(s.labels).toEqual({ __name__: m, i: String(i) });
+          expect(s.samples.map((p) => p.v)).toEqual(Array.from({ length: 25 }, (_, j) => i * 100 + j));
+        }
+        const values = await store.labelValues('i', { matchers: byName(m), startMs: base, endMs: base + 60_000 });
+        expect(values.map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+        expect(await store.labelNames({ matchers: byName(m), startMs: base, endMs: base })).toEqual(['__name__', 'i']);
+      });
+
+      it('makes a series findable by labels on each day it has samples, and on no other', async () => {
+        const m = metric('cols_days');
+        const day = 86_400_000;
+        const old = base - 2 * day;
+        await append([{ labels: { __name__: m, env: 'prod' }, t: Float64Array.of(old, base), v: Float64Array.of(1, 2) }]);
+        const on = (t: number) => store.labelValues('env', { matchers: byName(m), startMs: t, endMs: t });
+        expect(await on(old)).toEqual(['prod']);
+        expect(await on(base)).toEqual(['prod']);
+        expect(await on(base - day)).toEqual([]);
+        const [s] = await store.selectSeries({ matchers: byName(m), startMs: old - 1000, endMs: base });
+        expect(s!.samples).toEqual([{ t: old, v: 1 }, { t: base, v: 2 }]);
+      });
+
+      it('rejects a batch with an invalid series or timestamp and stores none of it', async () => {
+        const m = metric('cols_invalid');
+        const good = { labels: { __name__: m }, t: Float64Array.of(base), v: Float64Array.of(1) };
+        await expect(append([good, { labels: { job: 'no-name' }, t: Float64Array.of(base), v: Float64Array.of(1) }])).rejects.toBeInstanceOf(ValidationError);
+        await expect(append([good, { labels: { __name__: m }, t: Float64Array.of(base, 1.5), v: Float64Array.of(1, 2) }])).rejects.toBeInstanceOf(ValidationError);
+        await expect(append([good, { labels: { __name__: m }, t: Float64Array.of(base), v: Float64Array.of(1, 2) }])).rejects.toBeInstanceOf(ValidationError);
+        expect(await store.selectSeries({ matchers: byName(m), startMs: base - HOUR, endMs: base + HOUR })).toEqual([]);
+        await append([]);
       });
     });
 
@@ -620,6 +719,11 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
         ]);
         const [s] = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: m }], startMs: old - HOUR, endMs: fresh });
         expect(s!.samples).toEqual([{ t: fresh, v: 2 }]);
+        const mc = metric('retention_cols');
+        await appendSeriesColumns(store, [{ labels: { __name__: mc }, t: Float64Array.of(old, fresh, old + 1), v: Float64Array.of(1, 2, 3) }]);
+        await appendSeriesColumns(store, [{ labels: { __name__: mc, only: 'old' }, t: Float64Array.of(old), v: Float64Array.of(4) }]);
+        const cols = await store.selectSeries({ matchers: [{ name: '__name__', op: '=', value: mc }], startMs: old - HOUR, endMs: fresh });
+        expect(cols).toEqual([{ labels: { __name__: mc }, samples: [{ t: fresh, v: 2 }] }]);
         const check = `ret_${run}`;
         const cr = (t: number, id: string): CheckResultRow => ({ check, location: 'l', status: 'ok', message: '', startedAt: t, durationMs: 1, metrics: [], evidence: {}, runId: id });
         await store.appendCheckResults([cr(old, 'old'), cr(fresh, 'fresh')]);

@@ -291,14 +291,15 @@ describe('WAL + head store', () => {
     await s.appendSamples(series(1, 3, T - 30_000));
     await s.selectSeries({ ...all, startMs: T - 86_400_000 });
     expect(reads).toBe(0);
-    await s.appendSamples(series(1, 1, T - 3_000_000));
+    // Older than the head's start (the window's, aligned down to the hour: T − 1 h).
+    await s.appendSamples(series(1, 1, T - 5_000_000));
     const got = await s.selectSeries({ ...all, startMs: T - 86_400_000 });
     expect(reads).toBe(1);
-    expect(got[0]!.samples.map((p) => p.t)).toEqual([T - 3_000_000, T - 30_000, T - 29_000, T - 28_000]);
+    expect(got[0]!.samples.map((p) => p.t)).toEqual([T - 5_000_000, T - 30_000, T - 29_000, T - 28_000]);
     await s.close();
     // The oldest sample is remembered across restarts; a WAL started over a store with older data asks always.
     const again = await open(dir, counting, { windowMs: 60_000 });
-    await again.selectSeries({ ...all, startMs: T - 86_400_000, endMs: T - 3_600_000 });
+    await again.selectSeries({ ...all, startMs: T - 86_400_000, endMs: T - 5_400_000 });
     expect(reads).toBe(1);
     await again.selectSeries({ ...all, startMs: T - 86_400_000 });
     expect(reads).toBe(2);

@@ -7,10 +7,11 @@
  *   when the queue is over `maxBacklogRows` (backpressure), and fails after `backlogWaitMs`.
  * - A background flusher appends the queue to the inner store in large blocks, records how far
  *   it got in the WAL checkpoint, and deletes segments that are flushed and older than the head.
- * - The head keeps the last `windowMs` of samples (chunks per series, head-series.ts) with a
- *   postings index (head-index.ts). selectSeries / labelNames / labelValues answer the part of
- *   a range inside the head from memory; an older part comes from the inner store (after
- *   flushing any queued rows that fall in it) and is joined per series.
+ * - The head keeps the last `windowMs` of samples and the rest of that hour (chunks per series,
+ *   head-series.ts) with a postings index (head-index.ts). selectSeries / labelNames /
+ *   labelValues answer the part of a range inside the head from memory; an older part comes
+ *   from the inner store (after flushing any queued rows that fall in it), for selectSeries
+ *   through a cache of whole hours (block-cache.ts), and is joined per series.
  * - Start replays the WAL: into the head, and into the inner store from the checkpoint on (the
  *   store keeps one row per (series, t), so a repeat is harmless). close() flushes everything.
  *
@@ -21,9 +22,11 @@ import { StoreError, ValidationError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { canonicalLabelKey } from '../clickhouse/series-id.js';
 import { storeClosedError } from '../clickhouse/store-errors.js';
-import { DEFAULT_RETENTION, type AppendSeries, type LabelQuery, type RetentionConfig, type SampleColumns, type SampleRow, type SelectSeriesQuery, type SeriesData, type TelemetryStore } from '../telemetry-store.js';
+import { DEFAULT_RETENTION, appendSeriesColumns, type AppendSeries, type LabelQuery, type RetentionConfig, type SampleColumns, type SampleRow, type SelectSeriesQuery, type SeriesData, type TelemetryStore } from '../telemetry-store.js';
 import { ColumnarSeries, columnsOf } from '../sample-columns.js';
 import { validateSamples, validateSeriesColumns } from '../sample-validation.js';
+import { BLOCK_MS, BlockCache, blockStart, readEnd, type OlderSeries } from './block-cache.js';
+import { blockColumns } from './flush-columns.js';
 import { HeadIndex, RegexNotSupportedHere } from './head-index.js';
 import type { HeadSeries } from './head-series.js';
 import { Wal, comparePositions, type Checkpoint, type WalPosition } from './wal.js';
@@ -58,6 +61,11 @@ export interface HeadStoreOptions {
   backlogWaitMs?: number;
   /** WAL segment size (default 64 MiB). */
   segmentBytes?: number;
+  /**
+   * Samples of older whole hours kept from the inner store's answers (default 2,000,000,
+   * ≈ 32 MB; 0 turns it off): a dashboard refreshed again reads them from memory (block-cache.ts).
+   */
+  blockCacheSamples?: number;
   now?: () => number;
   /**
    * Where a new WAL's head coverage starts; by default 0 when the store holds no samples yet,
@@ -75,9 +83,18 @@ export interface HeadStats {
   walBytes: number;
   walSegments: number;
   coveredFromMs: number;
+  /** The head holds samples from here on (the window's start, aligned down to the hour). */
+  headFromMs: number;
+  /** Blocks of older hours answered from memory, read from the inner store, samples kept (block-cache.ts). */
+  blockCacheHits: number;
+  blockCacheMisses: number;
+  blockCacheSamples: number;
 }
 
 const HOUR = 3_600_000;
+
+/** Forwarded port methods known not to change samples: the block cache survives them. */
+const READ_ONLY_FORWARDED = new Set<string | symbol>(['aggregateSamples']);
 
 interface PendingBatch {
   seq: number;
@@ -124,7 +141,11 @@ export async function openHeadStore(inner: TelemetryStore, options: HeadStoreOpt
       }
       coveredFromMs = empty ? 0 : now();
     }
-    checkpoint = { version: 1, coveredFromMs, flushed: { segment: 0, offset: 0 }, minSampleMs: null };
+    checkpoint = { version: 1, coveredFromMs, flushed: { segment: 0, offset: 0 }, minSampleMs: null, walKeepsFromMs: 0 };
+  } else if (checkpoint.walKeepsFromMs === undefined) {
+    // Written by a version that deleted segments older than now − window: the log can only
+    // refill the head from there, not from the hour before.
+    checkpoint.walKeepsFromMs = now() - (options.windowMs ?? 2 * HOUR);
   }
   const store = new HeadTelemetryStore(inner, wal, checkpoint, options);
   try {
@@ -157,6 +178,8 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
   readonly #backlogWaitMs: number;
   readonly #flushIntervalMs: number;
   readonly #maxFlushDelayMs: number;
+  /** The inner store's answers for older whole hours; undefined when turned off. */
+  readonly #blockCache: BlockCache | undefined;
   #lastAppendAt = 0;
 
   readonly #inflight = new Set<Promise<unknown>>();
@@ -197,6 +220,8 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
     this.#backlogWaitMs = options.backlogWaitMs ?? 30_000;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#maxFlushDelayMs = options.maxFlushDelayMs ?? 30_000;
+    const cacheSamples = options.blockCacheSamples ?? 2_000_000;
+    this.#blockCache = cacheSamples > 0 ? new BlockCache(cacheSamples) : undefined;
   }
 
   /**
@@ -213,18 +238,24 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
         }
         const v = inner[prop];
         if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => target.#forward(() => (v as (...a: unknown[]) => unknown).apply(this.#inner, args), args);
+        return (...args: unknown[]) => target.#forward(prop, () => (v as (...a: unknown[]) => unknown).apply(this.#inner, args), args);
       },
     }) as unknown as TelemetryStore;
   }
 
-  #forward(call: () => unknown, args: unknown[]): Promise<unknown> {
+  #forward(prop: string | symbol, call: () => unknown, args: unknown[]): Promise<unknown> {
     return this.#track(async () => {
       // A range in the arguments limits what must be flushed first; without one, flush all.
       const range = args.find((a): a is { endMs: number } => typeof a === 'object' && a !== null && typeof (a as { endMs?: unknown }).endMs === 'number');
       if (range) await this.#flushBelow(range.endMs);
       else await this.#flushAll();
-      return call();
+      if (READ_ONLY_FORWARDED.has(prop)) return call();
+      // A method this class does not know may change samples (a delete, say): kept blocks go.
+      try {
+        return await call();
+      } finally {
+        this.#blockCache?.clear();
+      }
     });
   }
 
@@ -249,8 +280,14 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
     if (c.minSampleMs === undefined || c.minSampleMs === null || t < c.minSampleMs) c.minSampleMs = t;
   }
 
+  /**
+   * Where the head's part of a read starts: the window's start aligned down to the hour, so the
+   * head holds 2–3 h as Prometheus's does, and the older part ends on a whole hour whose answer
+   * the block cache can keep. Never before what the head has seen or the WAL can replay.
+   */
   #headFrom(now: number): number {
-    return Math.max(this.#checkpoint.coveredFromMs, now - this.#windowMs);
+    const c = this.#checkpoint;
+    return Math.max(c.coveredFromMs, c.walKeepsFromMs ?? 0, Math.floor((now - this.#windowMs) / BLOCK_MS) * BLOCK_MS);
   }
 
   // ---- start ---------------------------------------------------------------------------------
@@ -545,22 +582,12 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
         rows += b.n;
         end++;
       }
-      const block = new Array<SampleRow>(rows);
-      let k = 0;
-      for (let b = this.#pendingStart; b < end; b++) {
-        const { refs, ts, vs, n } = this.#pending[b]!;
-        let lastRef = -1;
-        let labels: SampleRow['labels'] = {};
-        for (let i = 0; i < n; i++) {
-          if (refs[i] !== lastRef) {
-            lastRef = refs[i]!;
-            labels = this.#index.byRef(lastRef)!.labels;
-          }
-          block[k++] = { labels, t: ts[i]!, v: vs[i]! };
-        }
-      }
+      // Columns, not rows: one part per series (flush-columns.ts), no object per sample; the
+      // ClickHouse store writes the block as one Native block.
+      const block = blockColumns(this.#pending.slice(this.#pendingStart, end), (ref) => this.#index.byRef(ref)!.labels);
       try {
-        await this.#inner.appendSamples(block);
+        await appendSeriesColumns(this.#inner, block);
+        this.#invalidateFlushed(this.#pendingStart, end);
       } catch (err) {
         if (err instanceof ValidationError) {
           // Cannot succeed on retry; the head validated these, so this is a bug worth a loud log.
@@ -600,6 +627,23 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       for (const wake of room) wake();
       this.#collect();
     }
+  }
+
+  /**
+   * The rows of queued batches [from, to) are in the inner store now: kept older blocks they
+   * fall in are stale. Rows at or after the cache's reach (most: ingest is recent) touch none.
+   */
+  #invalidateFlushed(from: number, to: number): void {
+    const cache = this.#blockCache;
+    if (!cache) return;
+    const reach = cache.reach;
+    const starts = new Set<number>();
+    for (let b = from; b < to; b++) {
+      const { ts, n, minT } = this.#pending[b]!;
+      if (minT >= reach) continue;
+      for (let i = 0; i < n; i++) if (ts[i]! < reach) starts.add(blockStart(ts[i]!));
+    }
+    for (const start of starts) cache.invalidate(start, start + BLOCK_MS - 1);
   }
 
   /** Whether the batch has a row at or before a timestamp its series already has in the block. */
@@ -676,6 +720,11 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
     }
     this.#index.remove(dead);
     try {
+      // Recorded before any segment goes: a restart must not expect the head back from earlier.
+      if (cutoff > (this.#checkpoint.walKeepsFromMs ?? 0)) {
+        this.#wal.writeCheckpoint({ ...this.#checkpoint, walKeepsFromMs: cutoff });
+        this.#checkpoint.walKeepsFromMs = cutoff;
+      }
       this.#wal.truncate(this.#checkpoint.flushed, cutoff);
     } catch (err) {
       this.#logger.warn({ err, dir: this.#wal.dir }, 'WAL: could not delete an old segment; will retry');
@@ -705,11 +754,19 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
         return this.#inner.selectSeries(q);
       }
       const headFrom = this.#headFrom(now);
-      const byKey = new Map<string, SeriesData>();
+      // Per series, its pieces in time order: the older part's, then the head's (disjoint).
+      let byKey = new Map<string, OlderSeries>();
       if (startMs < headFrom && this.#innerMayHave(startMs, Math.min(q.endMs, headFrom - 1))) {
         const endMs = Math.min(q.endMs, headFrom - 1);
-        await this.#flushBelow(endMs);
-        for (const s of await this.#inner.selectSeries({ matchers: q.matchers, startMs, endMs, limit: q.limit })) byKey.set(canonicalLabelKey(s.labels), s);
+        const cache = q.limit === undefined ? this.#blockCache : undefined;
+        if (cache) {
+          // Flush, then read: a kept block is current only once no queued row can land in it.
+          await this.#flushBelow(readEnd(endMs, headFrom));
+          byKey = await cache.read(q.matchers, startMs, endMs, headFrom, (from, to) => this.#inner.selectSeries({ matchers: q.matchers, startMs: from, endMs: to }));
+        } else {
+          await this.#flushBelow(endMs);
+          for (const s of await this.#inner.selectSeries({ matchers: q.matchers, startMs, endMs, limit: q.limit })) byKey.set(canonicalLabelKey(s.labels), { labels: s.labels, parts: [columnsOf(s)], owned: true });
+        }
       }
       if (q.endMs >= headFrom) {
         const from = Math.max(startMs, headFrom);
@@ -717,14 +774,18 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
           const cols = s.rangeColumns(from, q.endMs);
           if (!cols) continue;
           const older = byKey.get(s.key);
-          // Columns all the way (sample-columns.ts): no point object per sample on the query path.
-          const [t, v] = older ? joinColumns(columnsOf(older), cols) : [cols.t, cols.v];
-          byKey.set(s.key, new ColumnarSeries(older ? older.labels : { ...s.labels }, t, v));
+          if (older) older.parts.push(cols);
+          else byKey.set(s.key, { labels: s.labels, parts: [cols], owned: true });
         }
       }
       const keys = [...byKey.keys()].sort();
-      const out = (q.limit !== undefined ? keys.slice(0, q.limit) : keys).map((k) => byKey.get(k)!);
-      return out;
+      // Columns all the way (sample-columns.ts): no point object per sample on the query path.
+      // Labels are copied: the head's are frozen and shared, a kept block's are shared too.
+      return (q.limit !== undefined ? keys.slice(0, q.limit) : keys).map((k) => {
+        const { labels, parts, owned } = byKey.get(k)!;
+        const [t, v] = owned && parts.length === 1 ? [parts[0]!.t, parts[0]!.v] : joinColumns(parts);
+        return new ColumnarSeries({ ...labels }, t, v);
+      });
     });
   }
 
@@ -771,6 +832,8 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
   migrate(): Promise<void> {
     return this.#track(async () => {
       await this.#inner.migrate();
+      // Migrations and retention settings may change what the store holds.
+      this.#blockCache?.clear();
       // Rows queued before the tables existed can go now.
       if (this.#pendingRows) this.#kick();
     });
@@ -802,6 +865,7 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
   }
 
   headStats(): HeadStats {
+    const cache = this.#blockCache?.stats();
     let samples = 0;
     let chunkBytes = 0;
     for (const s of this.#index.all()) {
@@ -816,6 +880,10 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       walBytes: this.#wal.bytes,
       walSegments: this.#wal.segmentCount,
       coveredFromMs: this.#checkpoint.coveredFromMs,
+      headFromMs: this.#headFrom(this.#now()),
+      blockCacheHits: cache?.hits ?? 0,
+      blockCacheMisses: cache?.misses ?? 0,
+      blockCacheSamples: cache?.samples ?? 0,
     };
   }
 
@@ -845,15 +913,18 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
   }
 }
 
-/** An older part from the inner store, then the head's part (later, disjoint). */
-function joinColumns(a: SampleColumns, b: SampleColumns): [Float64Array, Float64Array] {
-  if (!a.t.length) return [b.t, b.v];
-  const t = new Float64Array(a.t.length + b.t.length);
-  const v = new Float64Array(t.length);
-  t.set(a.t);
-  t.set(b.t, a.t.length);
-  v.set(a.v);
-  v.set(b.v, a.v.length);
+/** A series' pieces (older blocks, then the head's part; disjoint, in time order) copied into fresh columns the reader owns. */
+function joinColumns(parts: SampleColumns[]): [Float64Array, Float64Array] {
+  let n = 0;
+  for (const p of parts) n += p.t.length;
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  let k = 0;
+  for (const p of parts) {
+    t.set(p.t, k);
+    v.set(p.v, k);
+    k += p.t.length;
+  }
   return [t, v];
 }
 

@@ -32,6 +32,12 @@ export interface Checkpoint {
    * coveredFromMs 0 every sample in the store came this way, so older ranges need no query.
    */
   minSampleMs?: number | null;
+  /**
+   * Segments deleted so far held only samples older than this (the head's start when they were
+   * deleted), so replay refills the head from here on. Missing in a checkpoint written before
+   * the head's start was aligned to the hour.
+   */
+  walKeepsFromMs?: number;
 }
 
 export interface SegmentInfo {
