@@ -1,5 +1,6 @@
 import type { Labels } from '../../core/labels.js';
 import { PromqlEvalError, QueryCanceledError, TooManySamplesError } from './errors.js';
+import { planColumnar } from './eval/columnar.js';
 import { Evaluator, type LoadedSeries } from './eval/evaluator.js';
 import { selectorWindows } from './eval/preload.js';
 import type { EvalValue, Sample } from './eval/values.js';
@@ -22,6 +23,11 @@ export interface EngineOptions {
   maxPointsPerSeries?: number;
   /** Query timeout in ms. */
   timeoutMs?: number;
+  /**
+   * Range queries evaluate the common dashboard shapes series by series (eval/columnar.ts);
+   * false evaluates every node step by step. Same answers either way; tests compare the two.
+   */
+  columnar?: boolean;
 }
 
 export interface QueryOptions {
@@ -62,6 +68,7 @@ const DEFAULTS: Required<EngineOptions> = {
   subqueryStepMs: 60_000,
   maxPointsPerSeries: 11_000,
   timeoutMs: 120_000,
+  columnar: true,
 };
 
 /** A PromQL engine for float samples with Prometheus 3 semantics, reading through a SeriesSource. */
@@ -122,8 +129,15 @@ export class PromqlEngine {
 
     const out = new RangeResultBuilder();
     const scalarLabels: Labels = {};
-    for (let t = start; t <= end; t += step) {
+    const times: number[] = [];
+    for (let t = start; t <= end; t += step) times.push(t);
+    ev.stepTimes = Float64Array.from(times);
+    if (this.opts.columnar) ev.columnar = planColumnar(ev, expr);
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i]!;
       ev.beginStep();
+      ev.stepIndex = i;
+      ev.stepT = t;
       const v = ev.eval(expr, t);
       if (v.kind === 'scalar') {
         out.add(scalarLabels, false, t, v.v);
@@ -161,12 +175,7 @@ export class PromqlEngine {
           const n = t.length;
           loaded += n;
           if (loaded > this.opts.maxSamplesLoaded) throw new TooManySamplesError();
-          let stale: Uint8Array | undefined;
-          for (let i = 0; i < n; i++) {
-            const x = v[i]!;
-            if (x !== x && isStaleNaN(x)) (stale ??= new Uint8Array(n))[i] = 1;
-          }
-          series.push({ labels: s.labels, t, v, stale, loHint: 0, hiHint: 0 });
+          series.push({ labels: s.labels, t, v, stale: staleFlags(v), loHint: 0, hiHint: 0 });
           continue;
         }
         const samples = s.samples;
@@ -189,6 +198,17 @@ export class PromqlEngine {
     }
     return data;
   }
+}
+
+/** Flags of the stale markers in `v`, or undefined when it has none (a sync loop: V8 optimises it apart from the async load()). */
+function staleFlags(v: Float64Array): Uint8Array | undefined {
+  const n = v.length;
+  let stale: Uint8Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const x = v[i]!;
+    if (x !== x && isStaleNaN(x)) (stale ??= new Uint8Array(n))[i] = 1;
+  }
+  return stale;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

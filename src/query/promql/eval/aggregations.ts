@@ -13,7 +13,8 @@ interface Group {
   dropName: boolean;
 }
 
-function groupingLabels(l: Labels, grouping: string[], without: boolean): Labels {
+/** The output labels of the group of `l`. */
+export function groupingLabels(l: Labels, grouping: string[], without: boolean): Labels {
   if (without) {
     const out: Labels = { ...l };
     for (const g of grouping) delete out[g];
@@ -28,7 +29,8 @@ function groupingLabels(l: Labels, grouping: string[], without: boolean): Labels
   return out;
 }
 
-function groupKey(l: Labels, sortedGrouping: string[], without: boolean): string {
+/** The key of the group of `l`; `sortedGrouping` is the by/without list sorted. */
+export function groupKey(l: Labels, sortedGrouping: string[], without: boolean): string {
   return without ? keyWithoutLabels(l, sortedGrouping) : keyForLabels(l, sortedGrouping);
 }
 

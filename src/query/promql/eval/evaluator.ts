@@ -7,6 +7,7 @@ import { evalCall } from '../functions/call.js';
 import { resolveAt } from './preload.js';
 import { labelsKey } from '../labels.js';
 import { Annotations, type EvalValue, type RangeSeries, type Sample } from './values.js';
+import type { ColumnarRoot } from './columnar.js';
 
 /** A series as loaded from storage for one selector, as columns; stale markers are flagged. */
 export interface LoadedSeries {
@@ -57,6 +58,13 @@ export class Evaluator {
   private stepSamples = 0;
   /** Samples already committed to the query result. */
   resultSamples = 0;
+  /** Range queries: the time of every step, in order (the columnar roots sweep over them). */
+  stepTimes: Float64Array | undefined;
+  /** Range queries: nodes evaluated series-major (columnar.ts), asked for one step's vector. */
+  columnar: Map<Expr, ColumnarRoot> | undefined;
+  /** The step being evaluated: its index in stepTimes and its time. */
+  stepIndex = -1;
+  stepT = NaN;
 
   constructor(readonly p: EvaluatorParams) {}
 
@@ -75,6 +83,11 @@ export class Evaluator {
   }
 
   eval(e: Expr, t: number): EvalValue {
+    // A subquery evaluates at its own times, which are not query steps: those go the usual way.
+    if (this.columnar !== undefined && t === this.stepT) {
+      const root = this.columnar.get(e);
+      if (root !== undefined) return { kind: 'vector', samples: root.at(this.stepIndex) };
+    }
     switch (e.type) {
       case 'number':
         return { kind: 'scalar', v: e.value };

@@ -33,6 +33,22 @@ function resetPrefix(vs: Float64Array): Uint32Array {
 
 /** rate/increase/delta with Prometheus's extrapolation to the window edges. */
 function extrapolatedRate(ts: Float64Array, vs: Float64Array, lo: number, hi: number, ctx: RangeCtx, s: RangeSeries, isCounter: boolean, isRate: boolean): number | undefined {
+  if (hi - lo < 2) return undefined;
+  let mayReset = isCounter;
+  if (isCounter && s.resets !== null) {
+    // Counters rarely reset: with the reset counts of the whole series at hand, a window without
+    // a reset needs no scan.
+    const resets = (s.resets ??= resetPrefix(vs));
+    mayReset = resets[hi - 1] !== resets[lo];
+  }
+  return extrapolate(ts, vs, lo, hi, ctx.rangeStart, ctx.rangeEnd, ctx.rangeMs, isCounter, isRate, mayReset);
+}
+
+/**
+ * extrapolatedRate once the caller knows whether the window [lo, hi) may hold a counter reset
+ * (`mayReset` false only when it holds none; the scan then does the sum, in the same order).
+ */
+export function extrapolate(ts: Float64Array, vs: Float64Array, lo: number, hi: number, rangeStart: number, rangeEnd: number, rangeMs: number, isCounter: boolean, isRate: boolean, mayReset: boolean): number | undefined {
   const n = hi - lo;
   if (n < 2) return undefined;
   const firstT = ts[lo]!;
@@ -40,14 +56,7 @@ function extrapolatedRate(ts: Float64Array, vs: Float64Array, lo: number, hi: nu
   const lastT = ts[hi - 1]!;
   const lastV = vs[hi - 1]!;
   let result = lastV - firstV;
-  let mayReset = isCounter;
-  if (isCounter && s.resets !== null) {
-    // Counters rarely reset: with the reset counts of the whole series at hand, a window without
-    // a reset needs no scan. The scan below still does the sum, in the same order as before.
-    const resets = (s.resets ??= resetPrefix(vs));
-    mayReset = resets[hi - 1] !== resets[lo];
-  }
-  if (mayReset) {
+  if (isCounter && mayReset) {
     let prev = firstV;
     for (let i = lo + 1; i < hi; i++) {
       const cur = vs[i]!;
@@ -55,8 +64,8 @@ function extrapolatedRate(ts: Float64Array, vs: Float64Array, lo: number, hi: nu
       prev = cur;
     }
   }
-  let durationToStart = (firstT - ctx.rangeStart) / 1000;
-  let durationToEnd = (ctx.rangeEnd - lastT) / 1000;
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
   const sampledInterval = (lastT - firstT) / 1000;
   const avgBetween = sampledInterval / (n - 1);
   const threshold = avgBetween * 1.1;
@@ -69,7 +78,7 @@ function extrapolatedRate(ts: Float64Array, vs: Float64Array, lo: number, hi: nu
   }
   if (durationToEnd >= threshold) durationToEnd = avgBetween / 2;
   let factor = sampledInterval !== 0 ? (sampledInterval + durationToStart + durationToEnd) / sampledInterval : 1;
-  if (isRate) factor /= ctx.rangeMs / 1000;
+  if (isRate) factor /= rangeMs / 1000;
   return result * factor;
 }
 
