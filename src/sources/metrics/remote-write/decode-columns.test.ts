@@ -48,6 +48,21 @@ describe('columnar decoding', () => {
     expect(c.v[3]).toBe(1.5);
   });
 
+  it('reads every timestamp width and value the same as the object decoder (the common field order has its own fast path)', () => {
+    const times = [1, 127, 128, 16_383, 16_384, 1_700_000_000_000, 1_799_999_999_999, 2 ** 49 - 1, 2 ** 53 - 1, 2 ** 53 + 2, 2 ** 55 + 8, 2 ** 56, 2 ** 60, -1, -1_700_000_000_000, 0];
+    const values = [0, 1.5, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
+    const samples = times.flatMap((t, i) => [{ t, v: values[i % values.length]! }, { t, v: NaN, stale: true as const }]);
+    const bytes = raw([{ labels: [['__name__', 'widths']], samples }]);
+    expect(plain(decodeWriteRequestV1Columns(bytes))).toEqual(plain(toColumns(decodeWriteRequestV1(bytes).timeseries, [])));
+    // Fields in the other order, and a timestamp sent twice (the last one counts), take the general path.
+    const sample = (bytesOf: number[]) => Uint8Array.from([0x0a, 7 + bytesOf.length, 0x0a, 0x03, 0x0a, 0x01, 0x78, 0x12, bytesOf.length, ...bytesOf]);
+    const one = [0, 0, 0, 0, 0, 0, 0xf8, 0x3f]; // 1.5
+    const reordered = decodeWriteRequestV1Columns(sample([0x10, 0x07, 0x09, ...one]));
+    expect([reordered.t[0], reordered.v[0]]).toEqual([7, 1.5]);
+    const twice = decodeWriteRequestV1Columns(sample([0x09, ...one, 0x10, 0x07, 0x10, 0x08]));
+    expect([twice.t[0], twice.v[0]]).toEqual([8, 1.5]);
+  });
+
   it('gives equal label sets equal keys and different ones different keys', () => {
     const c = decodeWriteRequestV1Columns(
       raw([

@@ -74,6 +74,30 @@ function grow(): void {
 
 /** Reads one Sample message into row `n` of the scratch columns. */
 function readSampleInto(r: ProtoReader, end: number, n: number): void {
+  // Every sender we know writes `value` (tag 0x09, 8 bytes) then `timestamp` (tag 0x10, a
+  // varint of at most 8 bytes for dates before year 4200): read that shape straight from the
+  // bytes, and leave anything else (other order, negative or missing fields) to the general loop.
+  const src = r.buf;
+  const at = r.pos;
+  if (end - at >= 11 && end - at <= 18 && src[at] === 0x09 && src[at + 9] === 0x10) {
+    let t = 0;
+    let scale = 1;
+    let p = at + 10;
+    let b = 0x80;
+    while (p < end && b >= 0x80) {
+      b = src[p++]!;
+      t += (b & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (b < 0x80 && p === end) {
+      scratchT[n] = t;
+      const v8 = scratchV8;
+      const o = n * 8;
+      for (let k = 0; k < 8; k++) v8[o + k] = src[at + 1 + k]!;
+      r.pos = end;
+      return;
+    }
+  }
   let t = 0;
   let vAt = -1;
   while (r.pos < end) {
