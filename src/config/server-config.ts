@@ -21,6 +21,11 @@ export const serverConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** The server collects its own host's metrics (job="node"); `--no-host-metrics` / KANSOKU_HOST_METRICS=off turns it off. */
     hostMetrics: z.boolean().default(true),
+    /**
+     * Worker threads that decode remote-write bodies (0: on the main thread). On 2 cores shared
+     * with the senders, a worker measured slower than none (BENCHMARKS.md), so it is opt-in.
+     */
+    decodeThreads: z.number({ error: 'expected a whole number of threads, e.g. 0 or 1' }).int('expected a whole number of threads, e.g. 0 or 1').min(0, 'must be 0 or more').max(16, 'at most 16').default(0),
     /** How long SIGTERM waits for in-flight requests and writes before it gives up. */
     shutdownTimeoutMs: z.number().int().positive().default(30_000),
   })
@@ -36,6 +41,7 @@ export function parseServerConfig(input: {
   logLevel?: string;
   hostMetrics?: boolean;
   secretKeyFile?: string;
+  decodeThreads?: string | number;
   env?: NodeJS.ProcessEnv;
 }): ServerConfig {
   const env = input.env ?? {};
@@ -48,14 +54,21 @@ export function parseServerConfig(input: {
     hostMetrics: input.hostMetrics === false ? false : !/^(0|false|off|no)$/i.test(env.KANSOKU_HOST_METRICS ?? ''),
     secretKeyFile: input.secretKeyFile || env.KANSOKU_SECRET_KEY_FILE || undefined,
     secretKey: env.KANSOKU_SECRET_KEY || undefined,
+    decodeThreads: numberOrText(input.decodeThreads ?? env.KANSOKU_DECODE_THREADS ?? 0),
   };
   const r = serverConfigSchema.safeParse(raw);
   if (!r.success) {
     const first = r.error.issues[0]!;
-    const flag = { dataDir: '--data-dir', listen: '--listen', state: '--state', telemetry: '--telemetry', logLevel: '--log-level', secretKeyFile: '--secret-key-file', secretKey: 'KANSOKU_SECRET_KEY' }[String(first.path[0])] ?? String(first.path[0]);
+    const flag = { dataDir: '--data-dir', listen: '--listen', state: '--state', telemetry: '--telemetry', logLevel: '--log-level', secretKeyFile: '--secret-key-file', secretKey: 'KANSOKU_SECRET_KEY', decodeThreads: '--decode-threads' }[String(first.path[0])] ?? String(first.path[0]);
     throw new ConfigError('KSK_CONFIG_INVALID', `${flag}: ${first.message}`);
   }
   return Object.freeze(r.data);
+}
+
+/** A whole number given as text (a flag or variable) becomes a number; anything else is left for the schema to refuse. */
+function numberOrText(v: string | number): number | string {
+  if (typeof v === 'number') return v;
+  return /^\s*\d+\s*$/.test(v) ? Number(v) : v;
 }
 
 export function splitListen(listen: string): { host: string; port: number } {

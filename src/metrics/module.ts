@@ -27,7 +27,7 @@ export interface MetricsApi {
 
 async function start(cx: ModuleContext): Promise<ModuleHandle> {
   const metadata = new MetadataRegistry();
-  const decodePool = new RemoteWriteDecodePool({ threads: 1, logger: cx.logger });
+  const decodePool = new RemoteWriteDecodePool({ threads: cx.config.decodeThreads, logger: cx.logger });
   const ingest = new MetricsIngestService(cx.telemetry, metadata, new HeadTracker(), cx.logger, undefined, {}, decodePool);
   const promApi = new PromApiService(cx.telemetry, metadata);
   const scraper = new ScrapeManager({ appendSamples: (rows) => ingest.batcher.append(rows) }, metadata, cx.logger);

@@ -177,7 +177,7 @@ async function openObjectsWithSecrets(config: ServerConfig, secretKey: string | 
 }
 
 /** `kansoku server`: start, then stop gracefully on SIGTERM / SIGINT. */
-export async function runServerCommand(opts: { dataDir?: string; listen?: string; state?: string; telemetry?: string; logLevel?: string; secretKeyFile?: string; hostMetrics?: boolean }): Promise<void> {
+export async function runServerCommand(opts: { dataDir?: string; listen?: string; state?: string; telemetry?: string; logLevel?: string; secretKeyFile?: string; hostMetrics?: boolean; decodeThreads?: string }): Promise<void> {
   const config = parseServerConfig({ ...opts, env: process.env });
   const logger = createLogger({ level: config.logLevel });
   const server = await startServer(config, logger);

@@ -5,7 +5,10 @@
  * The pool hands each body to one worker thread and gets back columns (decode-transfer.ts);
  * judging samples, the WAL and the head stay on the main thread, in request order.
  *
- * `threads: 0`, or a build without the worker's compiled file, decodes inline as before.
+ * `threads: 0` (the server's default, `kansoku server --decode-threads N` to change it), or a
+ * build without the worker's compiled file, decodes inline. On the 2-core bench machine, shared
+ * with the senders, one worker was slower than none (756k against 846k samples/s, 4 alternating
+ * rounds): handing bodies and columns across threads costs CPU that no idle core pays for.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +21,7 @@ import type { DecodeJob } from './decode-worker.js';
 import { decodeRemoteWriteColumns, type DecodedColumns, type RemoteWriteHeaders } from './request.js';
 
 export interface DecodePoolOptions {
-  /** Worker threads; 0 decodes on the calling thread. Default 1 (the server has the main thread besides). */
+  /** Worker threads; 0 (the default) decodes on the calling thread. */
   threads?: number;
   logger?: Logger;
 }
@@ -111,7 +114,7 @@ export class RemoteWriteDecodePool {
   readonly decoded = { worker: 0, inline: 0 };
 
   constructor(options: DecodePoolOptions = {}) {
-    const count = options.threads ?? 1;
+    const count = options.threads ?? 0;
     const where = count > 0 ? workerCode() : undefined;
     if (count > 0 && !where) options.logger?.warn('remote-write decode worker not found beside its module; decoding on the main thread');
     if (where) for (let i = 0; i < count; i++) this.#threads.push(new DecodeThread(where, options.logger));
