@@ -51,7 +51,13 @@ export interface HeadStoreOptions {
   flushIntervalMs?: number;
   /** Longest a queued row waits for the inner store while appends keep coming (default 30 s). */
   maxFlushDelayMs?: number;
-  /** The flusher starts at once when this many rows wait (default 1,000,000). */
+  /**
+   * The flusher starts at once when this many rows wait (default 3,000,000, ≈ 60 MB of queue).
+   * Until then a burst's samples sit in the WAL and the head, and reach the store when appends
+   * pause for a second or after maxFlushDelayMs: writing MergeTree parts in the middle of a
+   * burst took CPU from ingest (about 15 % of the remote-write rate on 2 cores, BENCHMARKS.md),
+   * which is why Prometheus writes blocks only long after the head received the samples.
+   */
   flushRows?: number;
   /** Rows per inner append at most (default 100,000): one append blocks the event loop while it encodes. */
   flushBlockRows?: number;
@@ -214,7 +220,7 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
     this.#now = options.now ?? Date.now;
     this.#retentionMs = options.retention?.samplesMs ?? DEFAULT_RETENTION.samplesMs;
     this.#windowMs = options.windowMs ?? 2 * HOUR;
-    this.#flushRows = options.flushRows ?? 1_000_000;
+    this.#flushRows = options.flushRows ?? 3_000_000;
     this.#flushBlockRows = options.flushBlockRows ?? 100_000;
     this.#maxBacklogRows = options.maxBacklogRows ?? 4_000_000;
     this.#backlogWaitMs = options.backlogWaitMs ?? 30_000;
