@@ -1,13 +1,17 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { AuthError, ForbiddenError, isKansokuError } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import type { TokenService } from '../auth/tokens.js';
+import type { AuthenticatedToken, TokenService } from '../auth/tokens.js';
+import type { Actor } from '../inventory/actor.js';
+import type { FastLane } from './http/fast-lane.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { ObjectService } from '../inventory/object-service.js';
 import type { StateStore, Role } from '../store/state-store.js';
 import type { SelfMetrics } from '../selfmon/metrics.js';
 import { handleError, statusOf } from './http/error-handler.js';
+import { FastLanes } from './http/fast-lane.js';
 import { actorOf } from './http/request-context.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerAuditRoutes } from './routes/audit.js';
@@ -39,9 +43,31 @@ const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text
  */
 export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const touched = new Map<string, number>();
+  // At most once a minute per token: each touch is a synchronous, fsynced SQLite write on the
+  // event loop, which cost remote-write ingest about a third of its time (BENCHMARKS.md).
+  const touch = (token: AuthenticatedToken) => {
+    const nowMs = Date.now();
+    if (nowMs - (touched.get(token.id) ?? 0) < 60_000) return;
+    touched.set(token.id, nowMs);
+    void deps.store.touchToken(token.id, new Date(nowMs).toISOString()).catch(() => {});
+  };
+  const httpLogger = deps.logger.child({ component: 'http' });
+  const bodyLimit = deps.bodyLimitBytes ?? 16 * 1024 * 1024;
+  const lanes = new FastLanes({
+    logger: httpLogger,
+    tokens: deps.tokens,
+    metrics: deps.metrics,
+    bodyLimitBytes: bodyLimit,
+    touched: touch,
+    auditFailure: (actor, action, detail) => auditFailure(deps, actor, action, detail, (err) => httpLogger.error({ err, action }, 'could not audit a failed request')),
+  });
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    bodyLimit: deps.bodyLimitBytes ?? 16 * 1024 * 1024,
+    loggerInstance: httpLogger as unknown as FastifyBaseLogger,
+    bodyLimit,
+    serverFactory: (handler) =>
+      createServer((req: IncomingMessage, res: ServerResponse) => {
+        if (!lanes.take(req, res, () => handler(req, res))) handler(req, res);
+      }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : newRequestId();
@@ -92,14 +118,9 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
       }
       throw err;
     }
-    // At most once a minute per token: each touch is a synchronous, fsynced SQLite write on the
-    // event loop, which cost remote-write ingest about a third of its time (BENCHMARKS.md).
-    const nowMs = Date.now();
-    if (nowMs - (touched.get(req.token.id) ?? 0) >= 60_000) {
-      touched.set(req.token.id, nowMs);
-      void deps.store.touchToken(req.token.id, new Date(nowMs).toISOString()).catch(() => {});
-    }
+    touch(req.token);
   });
+  app.decorate('fastLane', (lane: FastLane) => lanes.add(lane));
 
   // A refused change is audited too (outcome "failure"): the successful path writes its record
   // inside the change's own transaction.
@@ -108,14 +129,7 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (!action || !req.token || req.method === 'GET') return;
     if (isKansokuError(err) && (err.kind === 'unauthenticated' || err.kind === 'forbidden')) return;
     const p = { ...bodyIdentity(req.body), ...((req.params ?? {}) as { kind?: string; name?: string }) };
-    try {
-      await deps.store.transaction((tx) =>
-        tx.appendAudit(deps.objects.auditInput(actorOf(req), action, p.kind ?? null, p.name ?? null, null, null, null, `${statusOf(err)} ${isKansokuError(err) ? err.code : 'KSK_INTERNAL'}: ${err.message}`.slice(0, 4000), undefined, 'failure')),
-      );
-      deps.metrics.auditRecords.inc({ action, outcome: 'failure' });
-    } catch (auditErr) {
-      req.log.error({ err: auditErr }, 'could not audit a failed request');
-    }
+    await auditFailure(deps, actorOf(req), action, `${statusOf(err)} ${isKansokuError(err) ? err.code : 'KSK_INTERNAL'}: ${err.message}`, (e) => req.log.error({ err: e }, 'could not audit a failed request'), p.kind, p.name);
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -152,6 +166,16 @@ export async function createApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerTokenRoutes(app, deps.store, deps.tokens, deps.objects);
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;
+}
+
+/** An audit record (outcome "failure") of a change the server refused with an error. */
+async function auditFailure(deps: ApiDeps, actor: Actor, action: string, detail: string, onError: (err: unknown) => void, kind?: string, name?: string): Promise<void> {
+  try {
+    await deps.store.transaction((tx) => tx.appendAudit(deps.objects.auditInput(actor, action, kind ?? null, name ?? null, null, null, null, detail.slice(0, 4000), undefined, 'failure')));
+    deps.metrics.auditRecords.inc({ action, outcome: 'failure' });
+  } catch (err) {
+    onError(err);
+  }
 }
 
 async function recordDenied(deps: ApiDeps, req: FastifyRequest, action: string, detail: string): Promise<void> {

@@ -3,10 +3,15 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedToken } from '../../auth/tokens.js';
 import type { Actor } from '../../inventory/actor.js';
 import type { Role } from '../../store/state-store.js';
+import type { FastLane } from './fast-lane.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     token?: AuthenticatedToken;
+  }
+  interface FastifyInstance {
+    /** Serves a hot ingest endpoint past Fastify when it can (see fast-lane.ts); register the same handler as a route too. */
+    fastLane(lane: FastLane): void;
   }
   interface FastifyContextConfig {
     /** Lowest role allowed; default viewer for GET/HEAD, editor otherwise. `public` skips auth. */

@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ValidationError } from '../../lib/errors.js';
+import type { FastLane, LaneReply } from '../http/fast-lane.js';
 import { PartialWriteError } from '../../metrics/errors.js';
 import type { MetricsIngestService } from '../../metrics/ingest/ingest-service.js';
 import { RemoteWriteDecodeError } from '../../sources/metrics/remote-write/index.js';
@@ -17,10 +18,52 @@ import { OtlpDecodeError } from '../../sources/metrics/otlp/index.js';
 
 const PROTOBUF = 'application/x-protobuf';
 
-function sendBadData(reply: FastifyReply, err: ValidationError, extra: Record<string, unknown> = {}): FastifyReply {
+function badData(err: ValidationError, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const body: Record<string, unknown> = { status: 'error', errorType: 'bad_data', error: err.message, code: err.code, ...extra };
   if (err.issues.length) body.issues = err.issues;
-  return reply.status(400).send(body);
+  return body;
+}
+
+function sendBadData(reply: FastifyReply, err: ValidationError, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.status(400).send(badData(err, extra));
+}
+
+/**
+ * POST /api/v1/write as a handler of the body and headers, shared by the Fastify route and the
+ * fast lane past Fastify (src/api/http/fast-lane.ts) that serves it when it can.
+ */
+function remoteWriteLane(ingest: MetricsIngestService): FastLane {
+  return {
+    method: 'POST',
+    url: '/api/v1/write',
+    action: 'metrics.write',
+    role: 'editor',
+    async handle(body, h): Promise<LaneReply> {
+      const headers = {
+        'content-encoding': h['content-encoding'],
+        'content-type': h['content-type'],
+        'x-prometheus-remote-write-version': h['x-prometheus-remote-write-version'] as string | undefined,
+      };
+      try {
+        const out = await ingest.remoteWrite(body, headers);
+        if (out.version !== '2.0') return { status: 204 };
+        return {
+          status: 204,
+          headers: {
+            'X-Prometheus-Remote-Write-Samples-Written': String(out.samplesWritten + out.samplesRepeated),
+            'X-Prometheus-Remote-Write-Histograms-Written': '0',
+            'X-Prometheus-Remote-Write-Exemplars-Written': '0',
+          },
+        };
+      } catch (err) {
+        if (err instanceof PartialWriteError) {
+          return { status: 400, headers: { 'X-Prometheus-Remote-Write-Samples-Written': String(err.accepted) }, body: badData(err, { accepted: err.accepted, rejected: err.rejected }) };
+        }
+        if (err instanceof RemoteWriteDecodeError) return { status: 400, body: badData(err) };
+        throw err;
+      }
+    },
+  };
 }
 
 export async function registerMetricsIngestRoutes(app: FastifyInstance, ingest: MetricsIngestService): Promise<void> {
@@ -34,31 +77,15 @@ export async function registerMetricsIngestRoutes(app: FastifyInstance, ingest: 
     await scope.register(async (rw) => {
       rw.removeContentTypeParser(['application/json', 'text/plain']);
       rw.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-      rw.post('/api/v1/write', { config: { action: 'metrics.write', quietLog: true }, schema: { tags: ['metrics'], summary: 'Prometheus remote-write receiver (1.0 and 2.0, snappy protobuf)' } }, async (req, reply) => {
+      const lane = remoteWriteLane(ingest);
+      // Served past Fastify when the app has the lane (createApiServer); tests that mount these routes on a bare Fastify use the route alone.
+      if (rw.hasDecorator('fastLane')) rw.fastLane(lane);
+      rw.post('/api/v1/write', { config: { action: lane.action, quietLog: true }, schema: { tags: ['metrics'], summary: 'Prometheus remote-write receiver (1.0 and 2.0, snappy protobuf)' } }, async (req, reply) => {
         if (!Buffer.isBuffer(req.body)) {
           return sendBadData(reply, new ValidationError('KSK_RW_BODY_MISSING', `remote-write needs a snappy-compressed ${PROTOBUF} body; the request had none`));
         }
-        const headers = {
-          'content-encoding': req.headers['content-encoding'],
-          'content-type': req.headers['content-type'],
-          'x-prometheus-remote-write-version': req.headers['x-prometheus-remote-write-version'] as string | undefined,
-        };
-        try {
-          const out = await ingest.remoteWrite(req.body, headers);
-          if (out.version === '2.0') {
-            void reply.header('X-Prometheus-Remote-Write-Samples-Written', String(out.samplesWritten + out.samplesRepeated));
-            void reply.header('X-Prometheus-Remote-Write-Histograms-Written', '0');
-            void reply.header('X-Prometheus-Remote-Write-Exemplars-Written', '0');
-          }
-          return reply.status(204).send();
-        } catch (err) {
-          if (err instanceof PartialWriteError) {
-            void reply.header('X-Prometheus-Remote-Write-Samples-Written', String(err.accepted));
-            return sendBadData(reply, err, { accepted: err.accepted, rejected: err.rejected });
-          }
-          if (err instanceof RemoteWriteDecodeError) return sendBadData(reply, err);
-          throw err;
-        }
+        const out = await lane.handle(req.body, req.headers);
+        return reply.status(out.status).headers(out.headers ?? {}).send(out.body);
       });
     });
 
