@@ -50,19 +50,26 @@ export function validateSamples(samples: SampleRow[]): void {
  * their labels again was a few per cent of ingest.
  */
 const validFrozenLabels = new WeakSet<object>();
+const CHECKED = Symbol('labels checked');
 
 /** validateSamples for the columnar form; returns the number of samples. */
 export function validateSeriesColumns(series: AppendSeries[]): number {
   const issues: FieldIssue[] = [];
   let n = 0;
   for (let j = 0; j < series.length && issues.length < 20; j++) {
-    const { labels, t, v } = series[j]!;
-    if (labels === null || typeof labels !== 'object' || !validFrozenLabels.has(labels)) {
+    const { labels, t, v, slot } = series[j]!;
+    // A slot holding these very labels as checked skips even the WeakSet lookup (10,000 series a request).
+    if (slot?.[CHECKED] === labels) {
+      /* checked before */
+    } else if (labels === null || typeof labels !== 'object' || !validFrozenLabels.has(labels)) {
       const name = labels?.__name__;
       if (typeof name !== 'string' || name === '') issues.push({ path: `series[${j}].labels.__name__`, message: 'is required (the metric name)' });
       else if (!allStrings(labels)) issues.push({ path: `series[${j}].labels`, message: 'values must be strings' });
-      else if (Object.isFrozen(labels)) validFrozenLabels.add(labels);
-    }
+      else if (Object.isFrozen(labels)) {
+        validFrozenLabels.add(labels);
+        if (slot) slot[CHECKED] = labels;
+      }
+    } else if (slot) slot[CHECKED] = labels;
     if (!(t instanceof Float64Array) || !(v instanceof Float64Array) || t.length !== v.length) {
       issues.push({ path: `series[${j}]`, message: 't and v must be Float64Arrays of equal length' });
       continue;

@@ -27,7 +27,17 @@ export interface AppendSeries {
   labels: Labels;
   t: Float64Array;
   v: Float64Array;
+  /**
+   * The caller's cache slot for this series, like the series reference Prometheus's
+   * `Appender.Append` hands back: a store may keep its own handle for the series in it (under a
+   * key of its own) and skip its label lookup when the slot comes back. A slot must always come
+   * with the same frozen `labels` object; a caller keeps one per series and drops it with them.
+   */
+  slot?: SeriesSlot;
 }
+
+/** See AppendSeries.slot; stores key their entries with a Symbol of their own. */
+export type SeriesSlot = Record<symbol, unknown>;
 
 /** Samples in `series`, for sizing batches. */
 export function countAppendSeries(series: readonly AppendSeries[]): number {

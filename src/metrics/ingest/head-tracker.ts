@@ -10,6 +10,7 @@
  * last-write-wins keeps a re-sent older sample harmless.
  */
 import { isStaleNaN } from '../../query/promql/index.js';
+import type { SeriesSlot } from '../../store/telemetry-store.js';
 
 export type SampleVerdict = 'ok' | 'repeat' | 'out_of_order' | 'duplicate';
 
@@ -33,6 +34,8 @@ export interface TrackedSeries {
   labels: Readonly<Record<string, string>> | undefined;
   /** The same labels as pairs, for messages (and for the decoder to skip decoding them). */
   pairs: [string, string][];
+  /** The store's cache slot for this series (AppendSeries.slot), passed with `labels` every time. */
+  slot: SeriesSlot;
 }
 
 export class HeadTracker {
@@ -54,7 +57,7 @@ export class HeadTracker {
     let last = this.#newest.get(seriesKey);
     if (last === undefined) {
       if (this.#newest.size >= this.maxSeries) this.#newest.clear();
-      last = { t: -Infinity, v: 0, stale: false, labels: undefined, pairs: [] };
+      last = { t: -Infinity, v: 0, stale: false, labels: undefined, pairs: [], slot: {} };
       this.#newest.set(seriesKey, last);
     }
     return last;

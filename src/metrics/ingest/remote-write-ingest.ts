@@ -122,7 +122,7 @@ export class RemoteWriteIngest {
         }
       }
       if (k > ts.start) {
-        out.push({ labels, t: T.subarray(ts.start, k), v: V.subarray(ts.start, k) });
+        out.push({ labels, t: T.subarray(ts.start, k), v: V.subarray(ts.start, k), slot: tracked.slot });
         stored += k - ts.start;
       }
       if (badHere) {

@@ -190,6 +190,44 @@ describe('WAL + head store', () => {
     expectStored(await inner.selectSeries(all));
   });
 
+  it('uses a caller\'s series slot for one-sample series (bits exact from any offset) and looks the series up again once the head dropped it', async () => {
+    let now = T;
+    const inner = new MemoryTelemetryStore();
+    const s = (await open(tempDir(), inner, { now: () => now, windowMs: 60_000, flushIntervalMs: 5, coveredFromMs: 0 })) as Required<TelemetryStore>;
+    const labels = Object.freeze({ __name__: 'kt_slot', i: 'a' });
+    const other = Object.freeze({ __name__: 'kt_slot', i: 'b' });
+    const slot = {};
+    const otherSlot = {};
+    const bits = new Uint32Array([0, 0, 2, 0x7ff00000, 0, 0x3ff80000]); // 0, stale NaN, 1.5
+    const vals = new Float64Array(bits.buffer);
+    const one = (l: typeof labels, sl: object, t: number, at: number) => ({ labels: l, slot: sl, t: Float64Array.of(t), v: vals.subarray(at, at + 1) });
+    await s.appendSeriesColumns([one(labels, slot, T - 2000, 1), one(other, otherSlot, T - 2000, 2)]);
+    expect(Object.getOwnPropertySymbols(slot).length).toBeGreaterThan(0); // the store kept its handle there
+    await s.appendSeriesColumns([one(labels, slot, T - 1000, 2), one(other, otherSlot, T - 1000, 0)]);
+    const slotted = { matchers: [{ name: '__name__', op: '=' as const, value: 'kt_slot' }], startMs: T - 3_600_000, endMs: T };
+    const got = await s.selectSeries(slotted);
+    const view = new DataView(new ArrayBuffer(8));
+    const hex = (v: number) => {
+      view.setFloat64(0, v, true);
+      return `${view.getUint32(4, true).toString(16)}:${view.getUint32(0, true)}`;
+    };
+    expect(got.map((x) => [x.labels.i, x.samples.map((p) => hex(p.v))])).toEqual([
+      ['a', ['7ff00000:2', '3ff80000:0']],
+      ['b', ['3ff80000:0', '0:0']],
+    ]);
+    // The series leaves the head; the same slot must not lead to the dropped series.
+    now = T + 10 * 60_000;
+    await s.appendSeriesColumns([one(other, otherSlot, now, 2)]);
+    for (let i = 0; i < 200 && stats(s).series > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stats(s).series).toBe(1);
+    await s.appendSeriesColumns([one(labels, slot, now + 1000, 2)]);
+    const recent = await s.selectSeries({ ...slotted, startMs: now - 1000, endMs: now + 1000 });
+    expect(recent.map((x) => [x.labels.i, x.samples.map((p) => p.t - now)])).toEqual([
+      ['a', [1000]],
+      ['b', [0]],
+    ]);
+  });
+
   it('rejects an invalid columnar batch whole, before the WAL', async () => {
     const s = (await open(tempDir(), new MemoryTelemetryStore())) as Required<TelemetryStore>;
     const good = { labels: { __name__: 'kt_m' }, t: Float64Array.of(T), v: Float64Array.of(1) };
