@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KansokuError } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import { MemoryTelemetryStore } from '../../metrics/test-support/memory-telemetry-store.js';
-import type { SampleRow, TelemetryStore } from '../telemetry-store.js';
+import type { SampleRow, SeriesSlot, TelemetryStore } from '../telemetry-store.js';
 import { openHeadStore, type HeadStats, type HeadStoreOptions } from './head-store.js';
 
 const T = Date.UTC(2026, 10, 23, 12);
@@ -194,13 +194,13 @@ describe('WAL + head store', () => {
     let now = T;
     const inner = new MemoryTelemetryStore();
     const s = (await open(tempDir(), inner, { now: () => now, windowMs: 60_000, flushIntervalMs: 5, coveredFromMs: 0 })) as Required<TelemetryStore>;
-    const labels = Object.freeze({ __name__: 'kt_slot', i: 'a' });
-    const other = Object.freeze({ __name__: 'kt_slot', i: 'b' });
-    const slot = {};
-    const otherSlot = {};
+    const labels: Readonly<Record<string, string>> = Object.freeze({ __name__: 'kt_slot', i: 'a' });
+    const other: Readonly<Record<string, string>> = Object.freeze({ __name__: 'kt_slot', i: 'b' });
+    const slot: SeriesSlot = {};
+    const otherSlot: SeriesSlot = {};
     const bits = new Uint32Array([0, 0, 2, 0x7ff00000, 0, 0x3ff80000]); // 0, stale NaN, 1.5
     const vals = new Float64Array(bits.buffer);
-    const one = (l: typeof labels, sl: object, t: number, at: number) => ({ labels: l, slot: sl, t: Float64Array.of(t), v: vals.subarray(at, at + 1) });
+    const one = (l: Readonly<Record<string, string>>, sl: SeriesSlot, t: number, at: number) => ({ labels: l, slot: sl, t: Float64Array.of(t), v: vals.subarray(at, at + 1) });
     await s.appendSeriesColumns([one(labels, slot, T - 2000, 1), one(other, otherSlot, T - 2000, 2)]);
     expect(Object.getOwnPropertySymbols(slot).length).toBeGreaterThan(0); // the store kept its handle there
     await s.appendSeriesColumns([one(labels, slot, T - 1000, 2), one(other, otherSlot, T - 1000, 0)]);
