@@ -28,6 +28,7 @@ import { hasExecutable } from '../test/support/peer.js';
 import { startServerProcess, type ServerProc } from '../test/support/server-process.js';
 import { PROMETHEUS_BIN, startPrometheus, type PrometheusProcess } from '../src/metrics/test-support/prometheus-process.js';
 import { compressWriteRequest, encodeWriteRequestV1, type EncodableSeries } from '../src/sources/metrics/remote-write/index.js';
+import { mulberry32 } from '../src/lib/prng.js';
 import type { BenchSuite } from './run.js';
 
 export const STEP_MS = 15_000;
@@ -65,16 +66,7 @@ export function benchShape(): Shape {
 }
 
 /** Deterministic PRNG so every run (and both receivers) see the same data. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** One bench series; `next` is stateful (counters, cumulative histogram buckets). */
 export interface GenSeries {

@@ -1,30 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../lib/logger.js';
 import { MemoryTelemetryStore } from '../../metrics/test-support/memory-telemetry-store.js';
 import type { SampleRow, SelectSeriesQuery, SeriesData, TelemetryStore } from '../telemetry-store.js';
 import { BLOCK_MS, BlockCache } from './block-cache.js';
 import { openHeadStore, type HeadStats, type HeadStoreOptions } from './head-store.js';
+import { headTestCleanup } from './test-support/cleanup.js';
 
 const H = 3_600_000;
 /** On a whole hour; the clock stands at T + 30 min, so the head starts at T − 2 h. */
 const T = Date.UTC(2026, 10, 23, 12);
 const NOW = T + 30 * 60_000;
-const dirs: string[] = [];
-const opened: TelemetryStore[] = [];
-
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'ksk-blocks-'));
-  dirs.push(d);
-  return d;
-}
+const { tempDir, track } = headTestCleanup('ksk-blocks-');
 
 /** The inner store, counting its selectSeries calls and their ranges. */
 function counted(): { inner: MemoryTelemetryStore; store: MemoryTelemetryStore; reads: [number, number][] } {
@@ -45,7 +33,7 @@ function counted(): { inner: MemoryTelemetryStore; store: MemoryTelemetryStore; 
  */
 async function open(inner: TelemetryStore, over: Partial<HeadStoreOptions> = {}): Promise<TelemetryStore> {
   const s = await openHeadStore(inner, { dir: tempDir(), logger: silentLogger(), now: () => NOW, flushIntervalMs: 3_600_000, flushRows: 1e9, coveredFromMs: T - 2 * H, ...over });
-  opened.push(s);
+  track(s);
   return s;
 }
 
@@ -236,7 +224,7 @@ describe('block cache of older hours', () => {
     writeFileSync(file, JSON.stringify(legacy));
     const later = NOW + 10 * 60_000;
     const second = await openHeadStore(new MemoryTelemetryStore(), { dir, logger: silentLogger(), now: () => later });
-    opened.push(second);
+    track(second);
     expect(stats(second).headFromMs).toBe(later - 2 * H);
   });
 });

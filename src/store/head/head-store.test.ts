@@ -1,34 +1,22 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KansokuError } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/logger.js';
 import { MemoryTelemetryStore } from '../../metrics/test-support/memory-telemetry-store.js';
 import type { SampleRow, SeriesSlot, TelemetryStore } from '../telemetry-store.js';
 import { openHeadStore, type HeadStats, type HeadStoreOptions } from './head-store.js';
+import { headTestCleanup } from './test-support/cleanup.js';
 
 const T = Date.UTC(2026, 10, 23, 12);
-const dirs: string[] = [];
-const opened: TelemetryStore[] = [];
-
-afterEach(async () => {
-  for (const s of opened.splice(0)) await s.close().catch(() => undefined);
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'ksk-head-'));
-  dirs.push(d);
-  return d;
-}
+const { tempDir, track } = headTestCleanup('ksk-head-');
 
 /** Never flushes on its own: tests decide when rows reach the inner store. */
 async function open(dir: string, inner: TelemetryStore, over: Partial<HeadStoreOptions> = {}): Promise<TelemetryStore> {
   const s = await openHeadStore(inner, { dir, logger: silentLogger(), now: () => T, flushIntervalMs: 3_600_000, flushRows: 1e9, ...over });
-  opened.push(s);
+  track(s);
   return s;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../lib/prng.js';
 import { PromqlEngine, type EngineOptions, type QueryResult } from '../engine.js';
 import { toPrometheusJson } from '../json.js';
 import { MemorySeriesSource, STALE_NAN } from '../storage.js';
@@ -6,17 +7,8 @@ import { MemorySeriesSource, STALE_NAN } from '../storage.js';
 const SEC = 1000;
 const MIN = 60 * SEC;
 
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so a failure reproduces. */
+const prng = mulberry32;
 
 /**
  * Series that exercise the edges of the series-by-series evaluation: irregular intervals, gaps

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small deterministic PRNG, for generated test and benchmark data that must be
+ * the same on every run (a failure reproduces; both receivers of a bench see the same values).
+ * Not for anything secret.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
