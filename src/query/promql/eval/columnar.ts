@@ -244,58 +244,113 @@ function checkAborted(ev: Evaluator): void {
   if (ev.p.signal?.aborted) throw new QueryCanceledError('expression evaluation');
 }
 
+/** The output groups of an aggregation, in order of first appearance, and each input row's group. */
+function groupRows(labels: readonly Labels[], e: AggregateExpr): { groups: Labels[]; rowGroup: Int32Array } {
+  const sorted = [...e.grouping].sort();
+  const byKey = new Map<string, number>();
+  const groups: Labels[] = [];
+  const rowGroup = new Int32Array(labels.length);
+  labels.forEach((l, r) => {
+    const k = groupKey(l, sorted, e.without);
+    let g = byKey.get(k);
+    if (g === undefined) {
+      g = groups.length;
+      byKey.set(k, g);
+      groups.push(groupingLabels(l, e.grouping, e.without));
+    }
+    rowGroup[r] = g;
+  });
+  return { groups, rowGroup };
+}
+
 function blockSteps(rows: number, totalSteps: number): number {
   return Math.max(1, Math.min(MAX_BLOCK_STEPS, totalSteps, Math.floor(BLOCK_CELLS / Math.max(1, rows))));
 }
 
-/** A range function over a matrix selector as a node of its own: the rows become the step's vector. */
-class RowsRoot implements ColumnarRoot {
-  private readonly block: number;
-  private readonly vals: Float64Array;
-  private readonly flags: Uint8Array;
+/**
+ * What both roots share: a block of up to `block` steps is computed at once, row by row (each
+ * row swept over the block by the source), and the step vectors are then read out of it.
+ * Subclasses say how a swept row lands in their cells (`takeRow`) and read a step (`stepAt`).
+ */
+abstract class BlockRoot implements ColumnarRoot {
+  protected readonly block: number;
+  /** Samples each step of the block loaded, counted against the query's limit when it is read. */
   private readonly loads: Float64Array;
-  private readonly rowVals: Float64Array;
-  private readonly rowFlags: Uint8Array;
+  /** The row just swept: its value and flags per step of the block. */
+  protected readonly rowVals: Float64Array;
+  protected readonly rowFlags: Uint8Array;
   private i0 = 0;
   private n = 0;
 
   constructor(
-    private readonly ev: Evaluator,
-    private readonly src: RowSource,
+    protected readonly ev: Evaluator,
+    protected readonly src: RowSource,
+    cells: number,
     totalSteps: number,
   ) {
-    const rows = src.labels.length;
-    this.block = blockSteps(rows, totalSteps);
-    // Step-major, so reading one step's vector is a sequential pass.
-    this.vals = new Float64Array(rows * this.block);
-    this.flags = new Uint8Array(rows * this.block);
+    this.block = blockSteps(cells, totalSteps);
     this.loads = new Float64Array(this.block);
     this.rowVals = new Float64Array(this.block);
     this.rowFlags = new Uint8Array(this.block);
+  }
+
+  /** Clears the cells before a new block. */
+  protected abstract startBlock(): void;
+  /** Row `r` was swept into rowVals/rowFlags for `n` steps. */
+  protected abstract takeRow(r: number, n: number): void;
+  /** The vector of step `j` of the current block. */
+  protected abstract stepAt(j: number): Sample[];
+
+  at(i: number): Sample[] {
+    if (i < this.i0 || i >= this.i0 + this.n) this.compute(i);
+    const j = i - this.i0;
+    this.ev.countSamples(this.loads[j]!);
+    return this.stepAt(j);
   }
 
   private compute(i0: number): void {
     const n = Math.min(this.block, this.ev.stepTimes!.length - i0);
     const rows = this.src.labels.length;
     this.loads.fill(0);
+    this.startBlock();
     this.src.prepare(i0, n);
     for (let r = 0; r < rows; r++) {
       if ((r & 1023) === 1023) checkAborted(this.ev);
       this.src.sweep(r, i0, n, this.rowVals, this.rowFlags, this.loads);
-      for (let j = 0; j < n; j++) {
-        const k = j * rows + r;
-        this.flags[k] = this.rowFlags[j]!;
-        this.vals[k] = this.rowVals[j]!;
-      }
+      this.takeRow(r, n);
     }
     this.i0 = i0;
     this.n = n;
   }
+}
 
-  at(i: number): Sample[] {
-    if (i < this.i0 || i >= this.i0 + this.n) this.compute(i);
-    const j = i - this.i0;
-    this.ev.countSamples(this.loads[j]!);
+/** A range function over a matrix selector as a node of its own: the rows become the step's vector. */
+class RowsRoot extends BlockRoot {
+  private readonly vals: Float64Array;
+  private readonly flags: Uint8Array;
+
+  constructor(ev: Evaluator, src: RowSource, totalSteps: number) {
+    super(ev, src, src.labels.length, totalSteps);
+    const rows = src.labels.length;
+    // Step-major, so reading one step's vector is a sequential pass.
+    this.vals = new Float64Array(rows * this.block);
+    this.flags = new Uint8Array(rows * this.block);
+  }
+
+  protected startBlock(): void {
+    // Every cell of the block is written by takeRow.
+  }
+
+  protected takeRow(r: number, n: number): void {
+    const rows = this.src.labels.length;
+    for (let j = 0; j < n; j++) {
+      const k = j * rows + r;
+      this.flags[k] = this.rowFlags[j]!;
+      this.vals[k] = this.rowVals[j]!;
+    }
+  }
+
+  protected stepAt(j: number): Sample[] {
     const labels = this.src.labels;
     const rows = labels.length;
     const out: Sample[] = [];
@@ -308,10 +363,9 @@ class RowsRoot implements ColumnarRoot {
 }
 
 /** sum/avg/count/min/max/group over a series-ordered input, per group per step. */
-class AggregateRoot implements ColumnarRoot {
-  private readonly groups: Labels[] = [];
+class AggregateRoot extends BlockRoot {
+  private readonly groups: Labels[];
   private readonly rowGroup: Int32Array;
-  private readonly block: number;
   // Per (group, step) cell, at g * block + j.
   private readonly flags: Uint8Array;
   /** Input row that first reached the cell: the step evaluator lists groups in that order. */
@@ -324,36 +378,20 @@ class AggregateRoot implements ColumnarRoot {
   /** avg: the running mean once the sum overflowed, and whether it did. */
   private readonly mean: Float64Array | undefined;
   private readonly incremental: Uint8Array | undefined;
-  private readonly loads: Float64Array;
-  private readonly rowVals: Float64Array;
-  private readonly rowFlags: Uint8Array;
   private readonly order: number[] = [];
-  private i0 = 0;
-  private n = 0;
 
   constructor(
-    private readonly ev: Evaluator,
+    ev: Evaluator,
     private readonly op: AggregateOp,
     e: AggregateExpr,
-    private readonly src: RowSource,
+    src: RowSource,
     totalSteps: number,
   ) {
-    const sorted = [...e.grouping].sort();
-    const byKey = new Map<string, number>();
-    this.rowGroup = new Int32Array(src.labels.length);
-    src.labels.forEach((l, r) => {
-      const k = groupKey(l, sorted, e.without);
-      let g = byKey.get(k);
-      if (g === undefined) {
-        g = this.groups.length;
-        byKey.set(k, g);
-        this.groups.push(groupingLabels(l, e.grouping, e.without));
-      }
-      this.rowGroup[r] = g;
-    });
-    const cells = Math.max(1, this.groups.length);
-    this.block = blockSteps(cells, totalSteps);
-    const size = cells * this.block;
+    const { groups, rowGroup } = groupRows(src.labels, e);
+    super(ev, src, Math.max(1, groups.length), totalSteps);
+    this.groups = groups;
+    this.rowGroup = rowGroup;
+    const size = Math.max(1, groups.length) * this.block;
     this.flags = new Uint8Array(size);
     this.first = new Int32Array(size);
     this.acc = new Float64Array(size);
@@ -363,85 +401,71 @@ class AggregateRoot implements ColumnarRoot {
       this.mean = new Float64Array(size);
       this.incremental = new Uint8Array(size);
     }
-    this.loads = new Float64Array(this.block);
-    this.rowVals = new Float64Array(this.block);
-    this.rowFlags = new Uint8Array(this.block);
   }
 
-  private compute(i0: number): void {
-    const n = Math.min(this.block, this.ev.stepTimes!.length - i0);
-    const B = this.block;
+  protected startBlock(): void {
+    this.flags.fill(0);
+  }
+
+  protected takeRow(r: number, n: number): void {
     const { flags, first, acc, comp, count, mean, incremental, rowVals, rowFlags, op } = this;
-    flags.fill(0);
-    this.loads.fill(0);
-    const rows = this.src.labels.length;
-    this.src.prepare(i0, n);
-    for (let r = 0; r < rows; r++) {
-      if ((r & 1023) === 1023) checkAborted(this.ev);
-      this.src.sweep(r, i0, n, rowVals, rowFlags, this.loads);
-      const base = this.rowGroup[r]! * B;
-      if (op === 'sum') {
-        // The common case in a loop of its own.
-        for (let j = 0; j < n; j++) {
-          const f = rowFlags[j]!;
-          if (f === 0) continue;
-          const k = base + j;
-          const had = flags[k]!;
-          flags[k] = had | f;
-          if (had === 0) {
-            first[k] = r;
-            comp[k] = 0;
-            // The step evaluator starts from 0 and adds the first value like any other.
-            addKahan(acc, comp, k, 0, rowVals[j]!);
-          } else {
-            addKahan(acc, comp, k, acc[k]!, rowVals[j]!);
-          }
-        }
-        continue;
-      }
+    const base = this.rowGroup[r]! * this.block;
+    if (op === 'sum') {
+      // The common case in a loop of its own.
       for (let j = 0; j < n; j++) {
         const f = rowFlags[j]!;
         if (f === 0) continue;
         const k = base + j;
-        const v = rowVals[j]!;
         const had = flags[k]!;
         flags[k] = had | f;
         if (had === 0) {
           first[k] = r;
-          count[k] = 1;
           comp[k] = 0;
-          acc[k] = v;
-          if (incremental !== undefined) incremental[k] = 0;
-          continue;
-        }
-        const c = ++count[k]!;
-        switch (op) {
-          case 'avg':
-            addMean(acc, comp, mean!, incremental!, k, v, c);
-            break;
-          case 'min': {
-            const m = acc[k]!;
-            if (m > v || m !== m) acc[k] = v;
-            break;
-          }
-          case 'max': {
-            const m = acc[k]!;
-            if (m < v || m !== m) acc[k] = v;
-            break;
-          }
-          default:
-            break;
+          // The step evaluator starts from 0 and adds the first value like any other.
+          addKahan(acc, comp, k, 0, rowVals[j]!);
+        } else {
+          addKahan(acc, comp, k, acc[k]!, rowVals[j]!);
         }
       }
+      return;
     }
-    this.i0 = i0;
-    this.n = n;
+    for (let j = 0; j < n; j++) {
+      const f = rowFlags[j]!;
+      if (f === 0) continue;
+      const k = base + j;
+      const v = rowVals[j]!;
+      const had = flags[k]!;
+      flags[k] = had | f;
+      if (had === 0) {
+        first[k] = r;
+        count[k] = 1;
+        comp[k] = 0;
+        acc[k] = v;
+        if (incremental !== undefined) incremental[k] = 0;
+        continue;
+      }
+      const c = ++count[k]!;
+      switch (op) {
+        case 'avg':
+          addMean(acc, comp, mean!, incremental!, k, v, c);
+          break;
+        case 'min': {
+          const m = acc[k]!;
+          if (m > v || m !== m) acc[k] = v;
+          break;
+        }
+        case 'max': {
+          const m = acc[k]!;
+          if (m < v || m !== m) acc[k] = v;
+          break;
+        }
+        default:
+          break;
+      }
+    }
   }
 
-  at(i: number): Sample[] {
-    if (i < this.i0 || i >= this.i0 + this.n) this.compute(i);
-    const j = i - this.i0;
-    this.ev.countSamples(this.loads[j]!);
+  protected stepAt(j: number): Sample[] {
     const B = this.block;
     const order = this.order;
     order.length = 0;
