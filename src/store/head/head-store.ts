@@ -103,6 +103,15 @@ export interface HeadStats {
 }
 
 const HOUR = 3_600_000;
+/** Marks `s` as written by batch `seq`, and lists it in `named` if the current WAL segment has not named it yet. */
+function touchSeries(s: HeadSeries, seq: number, segment: number, named: HeadSeries[]): void {
+  s.lastSeq = seq;
+  if (s.walSegment !== segment) {
+    s.walSegment = segment;
+    named.push(s);
+  }
+}
+
 /** This store's entry in a caller's SeriesSlot (telemetry-store.ts): the head series of those labels. */
 const HEAD_SERIES = Symbol('head series');
 
@@ -448,21 +457,12 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
         s = this.#index.getOrCreate(labels);
         if (slot) slot[HEAD_SERIES] = s;
       }
-      s.lastSeq = seq;
-      if (s.walSegment !== segment) {
-        s.walSegment = segment;
-        named.push(s);
-      }
+      touchSeries(s, seq, segment, named);
       refs.fill(s.ref, from, k);
       heads[j] = s;
     }
-    if (!k) {
-      this.#logger.debug({ dropped: total }, 'samples older than the retention window were not stored');
-      return;
-    }
-    const pos = this.#writeWal(named, refs, ts, vs, k, maxT);
-    this.#seq = seq;
-    this.#noteMinT(minT);
+    const pos = this.#record(seq, named, refs, ts, vs, k, minT, maxT, total);
+    if (pos === undefined) return;
     let i = 0;
     for (let j = 0; j < series.length && i < k; j++) {
       const s = heads[j];
@@ -470,6 +470,23 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       for (; i < k && refs[i] === s.ref; i++) if (ts[i]! >= headFrom) s.append(ts[i]!, vs[i]!);
     }
     this.#enqueue(seq, refs, ts, vs, k, minT, pos);
+  }
+
+  /**
+   * What both appends do once their first `k` rows are in `refs`/`ts`/`vs`, before the head:
+   * one WAL record, the batch's sequence number and oldest time. Undefined when no row was left
+   * (all older than retention). No closure here: a captured local of the callers' per-series
+   * loops would live in a context object and cost ingest about a tenth.
+   */
+  #record(seq: number, named: HeadSeries[], refs: Uint32Array, ts: Float64Array, vs: Float64Array, k: number, minT: number, maxT: number, dropped: number): WalPosition | undefined {
+    if (!k) {
+      this.#logger.debug({ dropped }, 'samples older than the retention window were not stored');
+      return undefined;
+    }
+    const pos = this.#writeWal(named, refs, ts, vs, k, maxT);
+    this.#seq = seq;
+    this.#noteMinT(minT);
+    return pos;
   }
 
   /** One WAL record for a batch; a failure leaves nothing of the batch stored and says why. */
@@ -523,11 +540,7 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       if (s.labels !== lastLabels || !series) {
         lastLabels = s.labels;
         series = this.#index.getOrCreate(s.labels);
-        series.lastSeq = seq;
-        if (series.walSegment !== segment) {
-          series.walSegment = segment;
-          named.push(series);
-        }
+        touchSeries(series, seq, segment, named);
       }
       refs[k] = series.ref;
       ts[k] = t;
@@ -537,13 +550,8 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
       if (t > maxT) maxT = t;
       k++;
     }
-    if (!k) {
-      this.#logger.debug({ dropped: n }, 'samples older than the retention window were not stored');
-      return;
-    }
-    const pos = this.#writeWal(named, refs, ts, vs, k, maxT);
-    this.#seq = seq;
-    this.#noteMinT(minT);
+    const pos = this.#record(seq, named, refs, ts, vs, k, minT, maxT, n);
+    if (pos === undefined) return;
     for (let i = 0; i < k; i++) if (ts[i]! >= headFrom) rowSeries[i]!.append(ts[i]!, vs[i]!);
     this.#enqueue(seq, refs, ts, vs, k, minT, pos);
   }
