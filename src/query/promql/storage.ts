@@ -2,6 +2,7 @@ import type { LabelMatcher, Labels } from '../../core/labels.js';
 import { ColumnarSeries } from '../../store/sample-columns.js';
 import type { SampleColumns, SamplePoint, SeriesData } from '../../store/telemetry-store.js';
 import { matcherPredicate } from './labels.js';
+import { lowerBound } from '../../lib/sorted.js';
 
 export type { LabelMatcher, Labels };
 /**
@@ -103,16 +104,6 @@ export class MemorySeriesSource implements SeriesSource {
   }
 }
 
-function lowerBound(arr: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (arr[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 function seriesKey(labels: Labels): string {
   return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));

@@ -21,6 +21,7 @@
 import type { LabelMatcher, Labels, SampleColumns, SeriesData } from '../telemetry-store.js';
 import { canonicalLabelKey } from '../clickhouse/series-id.js';
 import { columnsOf } from '../sample-columns.js';
+import { lowerBound } from '../../lib/sorted.js';
 
 /** One hour, as Prometheus's head is cut into blocks by the hour (2 h blocks, 1 h of slack). */
 export const BLOCK_MS = 3_600_000;
@@ -268,16 +269,4 @@ function split(got: SeriesData[], from: number, to: number, mkey: string): Map<n
     }
   }
   return blocks;
-}
-
-/** The first index at or after `from` whose time is >= x. */
-function lowerBound(t: Float64Array, x: number, from = 0): number {
-  let lo = from;
-  let hi = t.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (t[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
