@@ -10,6 +10,7 @@
  * last-write-wins keeps a re-sent older sample harmless.
  */
 import { isStaleNaN } from '../../query/promql/index.js';
+import type { KnownSeries } from '../../sources/metrics/remote-write/index.js';
 import type { SeriesSlot } from '../../store/telemetry-store.js';
 
 export type SampleVerdict = 'ok' | 'repeat' | 'out_of_order' | 'duplicate';
@@ -23,7 +24,7 @@ export const VERDICT_REASON: Record<'out_of_order' | 'duplicate', string> = {
 const DEFAULT_MAX_SERIES = 1_000_000;
 
 /** What is known of one series: its newest accepted sample, and its labels as last stored. */
-export interface TrackedSeries {
+export interface TrackedSeries extends KnownSeries {
   t: number;
   v: number;
   stale: boolean;
@@ -36,6 +37,9 @@ export interface TrackedSeries {
   pairs: [string, string][];
   /** The store's cache slot for this series (AppendSeries.slot), passed with `labels` every time. */
   slot: SeriesSlot;
+  /** Set by the remote-write ingest (see KnownSeries): the decoder may find this series without the map. */
+  wire: DataView | undefined;
+  next: TrackedSeries | undefined;
 }
 
 export class HeadTracker {
@@ -56,8 +60,12 @@ export class HeadTracker {
   series(seriesKey: string): TrackedSeries {
     let last = this.#newest.get(seriesKey);
     if (last === undefined) {
-      if (this.#newest.size >= this.maxSeries) this.#newest.clear();
-      last = { t: -Infinity, v: 0, stale: false, labels: undefined, pairs: [], slot: {} };
+      if (this.#newest.size >= this.maxSeries) {
+        // Series dropped here stay linked from others' `next`: make them unpredictable too.
+        for (const s of this.#newest.values()) s.wire = undefined;
+        this.#newest.clear();
+      }
+      last = { t: -Infinity, v: 0, stale: false, labels: undefined, pairs: [], slot: {}, key: seriesKey, wire: undefined, next: undefined };
       this.#newest.set(seriesKey, last);
     }
     return last;
@@ -86,6 +94,10 @@ export class HeadTracker {
 
   /** Drops what is known about a series (its batch was not stored after all). */
   forget(seriesKey: string): void {
+    const s = this.#newest.get(seriesKey);
+    if (s === undefined) return;
+    // Another series' `next` may still point here: the decoder must not predict it any more.
+    s.wire = undefined;
     this.#newest.delete(seriesKey);
   }
 

@@ -86,4 +86,29 @@ describe('remote-write into the WAL-and-head store (columns end to end)', () => 
     await store.close();
     expect([...[...inner.series.values()][0]!.points]).toEqual([[NOW - 1000, 1], [NOW, 2]]);
   });
+
+  it('judges a retried series afresh even where the decoder would have predicted it from the series before it', async () => {
+    const { store, inner } = await setup();
+    let failNext = false;
+    const flaky = {
+      appendSamples: (rows: Parameters<TelemetryStore['appendSamples']>[0]) => store.appendSamples(rows),
+      appendSeriesColumns: (series: Parameters<Required<TelemetryStore>['appendSeriesColumns']>[0]) => {
+        if (!failNext) return store.appendSeriesColumns!(series);
+        failNext = false;
+        return Promise.reject(new Error('disk full'));
+      },
+    } as unknown as TelemetryStore;
+    const ingest = new MetricsIngestService(flaky, new MetadataRegistry(), new HeadTracker(), silentLogger(), () => NOW);
+    const x = { labels: [['__name__', 'rw_x']] as [string, string][] };
+    const a = { labels: [['__name__', 'rw_a']] as [string, string][] };
+    // x then a: the decoder now expects a after x.
+    await ingest.remoteWrite(body([{ ...x, samples: [{ t: NOW - 2000, v: 1 }] }, { ...a, samples: [{ t: NOW - 2000, v: 1 }] }]), HEADERS);
+    failNext = true;
+    await expect(ingest.remoteWrite(body([{ ...a, samples: [{ t: NOW - 1000, v: 2 }] }]), HEADERS)).rejects.toThrow('disk full');
+    // a's sample at NOW - 1000 was not stored: sent again after x, it must be stored, not taken for a repeat.
+    await expect(ingest.remoteWrite(body([{ ...x, samples: [{ t: NOW - 1000, v: 2 }] }, { ...a, samples: [{ t: NOW - 1000, v: 2 }] }]), HEADERS)).resolves.toMatchObject({ samplesWritten: 2, samplesRepeated: 0 });
+    await store.close();
+    const byName = Object.fromEntries([...inner.series.values()].map((s) => [s.labels.__name__, [...s.points].map(([t]) => t - NOW)]));
+    expect(byName).toEqual({ rw_x: [-2000, -1000], rw_a: [-2000, -1000] });
+  });
 });

@@ -73,6 +73,7 @@ export class RemoteWriteIngest {
     const touched: string[] = [];
     let stored = 0;
     let repeated = 0;
+    let prev: TrackedSeries | undefined;
     for (const ts of req.series) {
       // The wire bytes of the labels when the decoder could give them (they start with the
       // protobuf tag 0x0a, a joined key with a label name, so the two never collide). A series
@@ -89,7 +90,11 @@ export class RemoteWriteIngest {
         for (const [n, v] of ts.labels) l[n] = v;
         tracked.labels = labels = Object.freeze(l);
         tracked.pairs = ts.labels;
+        // Only a key of wire bytes can be recognised by its bytes (see KnownSeries.next).
+        if (ts.key !== undefined) tracked.wire = bytesOf(key);
       }
+      if (prev !== undefined && prev.next !== tracked) prev.next = tracked;
+      prev = tracked;
       if (ts.metadata && labels.__name__) this.metadata.record(labels.__name__, ts.metadata);
       if (ts.histograms) {
         refusedSamples += ts.histograms;
@@ -154,6 +159,12 @@ export class RemoteWriteIngest {
     }
     return { version: req.version, series: req.series.length, samplesWritten: stored, samplesRepeated: repeated, histogramsWritten: 0, exemplarsWritten: 0 };
   }
+}
+
+/** The bytes of a one-char-per-byte key, in a DataView of their own (kept for the life of the series). */
+function bytesOf(key: string): DataView {
+  const b = Buffer.from(key, 'latin1');
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function labelsText(labels: readonly (readonly [string, string])[]): string {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { requireConformanceDir } from '../exposition/conformance-dir.js';
 import { capturedRequests, loadCapturedRequest } from './conformance.js';
 import { decodeWriteRequestV1 } from './decode.js';
-import { decodeWriteRequestV1Columns, isStaleAt, toColumns, type RwColumns } from './decode-columns.js';
+import { decodeWriteRequestV1Columns, isStaleAt, toColumns, type KnownSeries, type RwColumns } from './decode-columns.js';
 import { compressWriteRequest, encodeWriteRequestV1, encodeWriteRequestV2, type EncodableSeries } from './encode.js';
 import { RemoteWriteDecodeError } from './errors.js';
 import { decodeRemoteWriteColumns, decompressSnappy } from './request.js';
@@ -83,7 +83,7 @@ describe('columnar decoding', () => {
       { labels: [['__name__', 'b']], samples: [{ t: 2, v: 2 }] },
     ]);
     const first = decodeWriteRequestV1Columns(req);
-    const knownA = { pairs: [['__name__', 'a'], ['job', 'x']] as [string, string][] };
+    const knownA: KnownSeries = { pairs: [['__name__', 'a'], ['job', 'x']], key: first.series[0]!.key!, wire: undefined, next: undefined };
     const asked: string[] = [];
     const again = decodeWriteRequestV1Columns(req, (key) => {
       asked.push(key);
@@ -98,6 +98,49 @@ describe('columnar decoding', () => {
     // Known series skip validation; unknown ones are still validated.
     const d = decodeRemoteWriteColumns(compressWriteRequest(encodeWriteRequestV1({ timeseries: [{ labels: [['__name__', 'a'], ['job', 'x']], samples: [{ t: 1, v: 1 }] }, { labels: [['b-ad', 'x']], samples: [] }] })), V1, {}, () => undefined);
     expect(d.rejected.map((r) => r.reason)).toEqual(['invalid label name "b-ad"']);
+  });
+
+  it('recognises the series that followed a known one last time by its bytes, without asking, and asks when they differ', () => {
+    const labelsOf = (name: string, extra: [string, string][] = []): [string, string][] => [['__name__', name], ['job', 'x'], ...extra];
+    const firstReq = raw([1, 2, 3].map((i) => ({ labels: labelsOf(`m${i}`), samples: [{ t: i, v: i }] })));
+    const keys = decodeWriteRequestV1Columns(firstReq).series.map((s) => s.key!);
+    const known: KnownSeries[] = keys.map((key, i) => {
+      const b = Buffer.from(key, 'latin1');
+      return { pairs: labelsOf(`m${i + 1}`), key, wire: new DataView(b.buffer, b.byteOffset, b.byteLength), next: undefined };
+    });
+    known[0]!.next = known[1];
+    known[1]!.next = known[2];
+    const asked: string[] = [];
+    const lookup = (key: string) => {
+      asked.push(key);
+      return known.find((k) => k.key === key);
+    };
+    const same = decodeWriteRequestV1Columns(firstReq, lookup);
+    expect(asked).toEqual([keys[0]]); // only the first series of the request is looked up
+    expect(same.series.map((s) => s.known)).toEqual(known);
+    expect(same.series.map((s) => s.key)).toEqual(keys);
+    expect(plain(same)).toEqual(plain(decodeWriteRequestV1Columns(firstReq)));
+
+    // The series after m1 is now a different one (same length, one byte apart), then m3 with
+    // an extra label; a prediction must never take either for the series it expected.
+    asked.length = 0;
+    const changed = raw([
+      { labels: labelsOf('m1'), samples: [{ t: 5, v: 5 }] },
+      { labels: labelsOf('m9'), samples: [{ t: 5, v: 5 }] },
+      { labels: labelsOf('m2'), samples: [{ t: 5, v: 5 }] },
+      { labels: labelsOf('m3', [['zone', 'a']]), samples: [{ t: 5, v: 5 }] },
+    ]);
+    const c = decodeWriteRequestV1Columns(changed, lookup);
+    expect(c.series.map((s) => s.known)).toEqual([known[0], undefined, known[1], undefined]);
+    // m1 (first); m9 (its guess m2 refused); m2 (after an unknown series nothing is guessed); m3+zone (its guess m3 refused)
+    expect(asked).toHaveLength(4);
+    expect(plain(c)).toEqual(plain(decodeWriteRequestV1Columns(changed)));
+
+    // A series whose bytes were withdrawn (forgotten by the caller) is found only by asking.
+    known[1]!.wire = undefined;
+    asked.length = 0;
+    decodeWriteRequestV1Columns(firstReq, lookup);
+    expect(asked).toEqual([keys[0], keys[1]]);
   });
 
   it('grows past its scratch size and copies the result out (a later decode does not change it)', () => {

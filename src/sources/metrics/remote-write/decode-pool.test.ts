@@ -51,7 +51,7 @@ describe('remote-write decoding on a worker thread', () => {
     const first = await pool.decode(body(1_000), V1, MAX);
     expect(plain(first)).toEqual(plain(decodeRemoteWriteColumns(body(1_000), V1)));
     // The second time the worker sends keys only: labels come from the caller's table …
-    const table = new Map<string, KnownSeries>(first.series.slice(0, 3).map((s) => [s.key!, { pairs: s.labels }]));
+    const table = new Map<string, KnownSeries>(first.series.slice(0, 3).map((s) => [s.key!, { pairs: s.labels, key: s.key!, wire: undefined, next: undefined }]));
     const second = await pool.decode(body(60_000), V1, MAX, (k) => table.get(k));
     expect(plain(second)).toEqual(plain(decodeRemoteWriteColumns(body(60_000), V1)));
     expect(second.series.map((s) => s.known !== undefined)).toEqual([true, true, true, false, false]);

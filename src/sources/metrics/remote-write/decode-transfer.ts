@@ -58,7 +58,7 @@ export function packColumns(d: DecodedColumns, sent: Map<string, KnownSeries>, m
       if (s.key !== undefined) {
         // Only the labels a key names exactly are remembered (validation did not change them).
         if (sent.size >= maxKeys) sent.clear();
-        sent.set(s.key, { pairs: s.labels });
+        sent.set(s.key, { pairs: s.labels, key: s.key, wire: undefined, next: undefined });
       }
     }
     if (s.histograms) histograms.push([i, s.histograms]);

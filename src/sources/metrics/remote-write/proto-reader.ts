@@ -25,7 +25,7 @@ export const WIRE_FIXED32 = 5;
 
 export class ProtoReader {
   pos: number;
-  private readonly view: DataView;
+  readonly view: DataView;
   private readonly nodeBuf: NodeBufferSlices | undefined;
 
   /** Exclusive end of the message being read (narrowed while reading a packed field). */
