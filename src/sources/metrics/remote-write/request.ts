@@ -1,7 +1,7 @@
-import { uncompress } from 'snappyjs';
 import { decodeWriteRequestV1, decodeWriteRequestV2 } from './decode.js';
 import { decodeWriteRequestV1Columns, decodeWriteRequestV2Columns, type KnownSeries, type RwColumns } from './decode-columns.js';
 import { RemoteWriteDecodeError } from './errors.js';
+import { uncompressSnappyBlock } from './snappy-block.js';
 import type { DecodedWriteRequest, Label, RwRejection } from './types.js';
 import { validateSeries } from './validate.js';
 
@@ -43,10 +43,13 @@ export function remoteWriteVersionOf(contentType: string | undefined): '1.0' | '
   return '1.0';
 }
 
-/** Snappy block-format decompression with a size guard (the framed format is not accepted). */
-export function decompressSnappy(body: Uint8Array, maxBytes = DEFAULT_MAX): Uint8Array {
+/**
+ * Snappy block-format decompression with a size guard (the framed format is not accepted).
+ * `reuse`: the result may be overwritten by the next such call (see uncompressSnappyBlock).
+ */
+export function decompressSnappy(body: Uint8Array, maxBytes = DEFAULT_MAX, reuse = false): Uint8Array {
   try {
-    return uncompress(body, maxBytes);
+    return uncompressSnappyBlock(body, maxBytes, reuse);
   } catch (err) {
     throw new RemoteWriteDecodeError('KSK_RW_SNAPPY_INVALID', `remote-write body is not a valid snappy block: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
@@ -93,7 +96,8 @@ export function decodeRemoteWriteColumns(body: Uint8Array, headers: RemoteWriteH
     throw new RemoteWriteDecodeError('KSK_RW_CONTENT_ENCODING', `remote-write needs Content-Encoding: snappy, got ${JSON.stringify(headers['content-encoding'])}`);
   }
   const version = remoteWriteVersionOf(headers['content-type']);
-  const raw = decompressSnappy(body, options.maxDecompressedBytes ?? DEFAULT_MAX);
+  // The RW 1.0 column decoder copies what it keeps out of the bytes, so they can go into the reused buffer.
+  const raw = decompressSnappy(body, options.maxDecompressedBytes ?? DEFAULT_MAX, version === '1.0');
   const cols = version === '2.0' ? decodeWriteRequestV2Columns(raw) : decodeWriteRequestV1Columns(raw, known);
   const rejected: DecodedColumns['rejected'] = [];
   let bad = false;
