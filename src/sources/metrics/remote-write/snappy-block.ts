@@ -2,9 +2,9 @@
  * Snappy block-format decompression for the remote-write hot path. Hand-written (snappyjs
  * still compresses, and is the reference in the tests) because snappyjs's `uncompress` was the
  * largest single cost of ingest at 10,000 series (14 % of the server's CPU): it allocates a
- * new zero-filled buffer per request and copies byte by byte. Decoding into a reused buffer,
- * and long non-overlapping copies with copyWithin, measured 2.2× faster on a 138 KB request
- * (164 against 368 µs).
+ * new zero-filled buffer per request and copies byte by byte. Decoding into a reused buffer
+ * and copying four bytes at a time measured 2.4× faster on the bench's 146 KB requests
+ * (165 against 380 µs; copyWithin for copies of 64 bytes, the longest snappy has, gave 225 µs).
  *
  * The format: a varint of the uncompressed length, then elements, each a tag byte whose low
  * two bits say literal (0) or copy with a 1-, 2- or 4-byte offset (1, 2, 3).
@@ -18,8 +18,9 @@ export class SnappyFormatError extends Error {
 /** The reused output buffer stays at most this large; a bigger body gets a buffer of its own. */
 const SCRATCH_MAX = 4 * 1024 * 1024;
 let scratch = new Uint8Array(0);
+let scratchView = new DataView(scratch.buffer);
 
-/** Copies shorter than this go byte by byte: a native copy costs more to call than it saves. */
+/** Literals shorter than this go byte by byte: a native copy costs more to call than it saves. */
 const NATIVE_COPY_MIN = 64;
 
 /** The uncompressed length a block declares, and where its elements start. */
@@ -47,10 +48,18 @@ export function uncompressSnappyBlock(src: Uint8Array, maxBytes: number, reuse =
   const { length, pos: start } = preamble(src);
   if (length > maxBytes) throw new SnappyFormatError(`the uncompressed length ${length} is too big: at most ${maxBytes} bytes are allowed`);
   let out: Uint8Array;
+  let view: DataView;
   if (reuse && length <= SCRATCH_MAX) {
-    if (scratch.length < length) scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(length, scratch.length * 2, 64 * 1024)));
+    if (scratch.length < length) {
+      scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.max(length, scratch.length * 2, 64 * 1024)));
+      scratchView = new DataView(scratch.buffer);
+    }
     out = scratch;
-  } else out = new Uint8Array(length);
+    view = scratchView;
+  } else {
+    out = new Uint8Array(length);
+    view = new DataView(out.buffer);
+  }
 
   const n = src.length;
   let pos = start;
@@ -94,14 +103,21 @@ export function uncompressSnappyBlock(src: Uint8Array, maxBytes: number, reuse =
       offset = (src[pos]! | (src[pos + 1]! << 8) | (src[pos + 2]! << 16) | (src[pos + 3]! << 24)) >>> 0;
       pos += 4;
     }
-    if (offset === 0 || offset > o) throw new SnappyFormatError(`copy at byte ${pos} refers to offset ${offset} with only ${o} bytes written`);
-    if (o + len > length) throw new SnappyFormatError(`copy at byte ${pos} writes past the declared length ${length}`);
     const from = o - offset;
-    // An overlapping copy repeats a pattern, so it must go forward byte by byte.
-    if (offset >= len && len >= NATIVE_COPY_MIN) out.copyWithin(o, from, from + len);
-    else for (let k = 0; k < len; k++) out[o + k] = out[from + k]!;
+    // One branch with the messages out of line: two inline checks cost a third of the time.
+    if (from < 0 || from === o || o + len > length) badCopy(pos, offset, o, len, length);
+    // Forward, as an overlapping copy repeats a pattern: four bytes at a time when each word
+    // read was written before (offset ≥ 4), byte by byte otherwise.
+    let k = 0;
+    if (offset >= 4) for (; k + 4 <= len; k += 4) view.setUint32(o + k, view.getUint32(from + k));
+    for (; k < len; k++) out[o + k] = out[from + k]!;
     o += len;
   }
   if (o !== length) throw new SnappyFormatError(`the block holds ${o} bytes, not the ${length} its preamble declares`);
   return out === scratch ? scratch.subarray(0, length) : out;
+}
+
+function badCopy(pos: number, offset: number, written: number, len: number, length: number): never {
+  if (offset === 0 || offset > written) throw new SnappyFormatError(`copy at byte ${pos} refers to offset ${offset} with only ${written} bytes written`);
+  throw new SnappyFormatError(`copy at byte ${pos} of ${len} bytes writes past the declared length ${length}`);
 }
