@@ -4,7 +4,8 @@
  * before/after comparisons; payloads are spooled to a temporary file first, as there.
  * `npx tsx bench/metrics-ingest-http.ts [--series=N --hours=H | --full]
  * [--rounds=R] [--profile=DIR] [--compare=BIN]` (`--profile` runs the server under
- * `node --cpu-prof`; `--compare` runs another build's bin/kansoku.js too, in the same rounds).
+ * `node --cpu-prof`; `--compare` runs another build's bin/kansoku.js too, in the same rounds). Each
+ * build's line gives its server's CPU time per sample during the ingest too.
  * KSK_SERVER_NODE_ARGS adds node flags to the servers' command line; KSK_SERVER_OUT appends their stdout to a file.
  * Needs `npm run build` first.
  */
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BIN, freePort, startServerProcess, waitUntilReady } from '../test/support/server-process.js';
 import { startPrometheus } from '../src/metrics/test-support/prometheus-process.js';
-import { arg, benchShape, ingest as send, spoolPayloads } from './metrics.js';
+import { arg, benchShape, cpuSeconds, ingest as send, spoolPayloads } from './metrics.js';
 
 /** A server from `bin`, optionally under `node --cpu-prof` (not allowed in NODE_OPTIONS, so spawned here). */
 async function spawned(bin: string, profileDir?: string) {
@@ -30,6 +31,7 @@ async function spawned(bin: string, profileDir?: string) {
   await waitUntilReady(proc, `${url}/healthz`, bin, 120_000, () => '');
   return {
     url,
+    pid: proc.pid!,
     token: () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
     stop: (signal: NodeJS.Signals) => new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
@@ -60,9 +62,13 @@ for (let round = 0; round < rounds; round++) {
     if (round % 2 === 1) builds.reverse();
     for (const [name, bin] of builds) {
       const ksk = profile || compare || process.env.KSK_SERVER_NODE_ARGS ? await spawned(bin!, profile) : await startServerProcess({ env: { KANSOKU_LOG_LEVEL: 'warn' } });
+      const pid = 'pid' in ksk ? ksk.pid : ksk.proc.pid!;
       try {
+        const cpu0 = cpuSeconds(pid);
         const rate = p.samples / (await send(ksk.url, { authorization: `Bearer ${ksk.token()}` }, p, `metrics-ingest-http: ${name}`));
-        parts.push(`${name} ${Math.round(rate / 1000)}k/s = ${(rate / promRate).toFixed(2)}×`);
+        // CPU per sample varies far less between runs than the rate, which the senders and chDB's merges share the cores with.
+        const cpuUs = ((cpuSeconds(pid) - cpu0) / p.samples) * 1e6;
+        parts.push(`${name} ${Math.round(rate / 1000)}k/s = ${(rate / promRate).toFixed(2)}× (server CPU ${cpuUs.toFixed(2)} µs/sample)`);
       } finally {
         await ksk.stop('SIGTERM');
       }

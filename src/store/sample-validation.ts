@@ -57,7 +57,7 @@ export function validateSeriesColumns(series: AppendSeries[]): number {
   const issues: FieldIssue[] = [];
   let n = 0;
   for (let j = 0; j < series.length && issues.length < 20; j++) {
-    const { labels, t, v, slot } = series[j]!;
+    const { labels, t, v, start = 0, end = t?.length, slot } = series[j]!;
     // A slot holding these very labels as checked skips even the WeakSet lookup (10,000 series a request).
     if (slot?.[CHECKED] === labels) {
       /* checked before */
@@ -74,14 +74,18 @@ export function validateSeriesColumns(series: AppendSeries[]): number {
       issues.push({ path: `series[${j}]`, message: 't and v must be Float64Arrays of equal length' });
       continue;
     }
-    for (let i = 0; i < t.length; i++) {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= t.length)) {
+      issues.push({ path: `series[${j}]`, message: `rows [${String(start)}, ${String(end)}) must lie within t and v (length ${t.length})` });
+      continue;
+    }
+    for (let i = start; i < end; i++) {
       const x = t[i]!;
       if (!(x >= 0 && Number.isInteger(x))) {
         issues.push({ path: `series[${j}].t[${i}]`, message: `must be epoch milliseconds (a non-negative integer), got ${String(x)}` });
         break;
       }
     }
-    n += t.length;
+    n += end - start;
   }
   if (!issues.length) return n;
   const first = issues[0]!;

@@ -25,8 +25,16 @@ export interface SampleRow {
  */
 export interface AppendSeries {
   labels: Labels;
+  /** Timestamps and values, of one length; this series' rows are [start, end) of them. */
   t: Float64Array;
   v: Float64Array;
+  /**
+   * Row range, default all of `t`: the arrays may be shared by many series (a remote-write
+   * request's, a flush block's), as a view per series cost more to make than the rest of its
+   * append when it carries one sample. Writers on a hot path set both, so every object has one shape.
+   */
+  start?: number;
+  end?: number;
   /**
    * The caller's cache slot for this series, like the series reference Prometheus's
    * `Appender.Append` hands back: a store may keep its own handle for the series in it (under a
@@ -42,7 +50,7 @@ export type SeriesSlot = Record<symbol, unknown>;
 /** Samples in `series`, for sizing batches. */
 export function countAppendSeries(series: readonly AppendSeries[]): number {
   let n = 0;
-  for (const s of series) n += s.t.length;
+  for (const s of series) n += (s.end ?? s.t.length) - (s.start ?? 0);
   return n;
 }
 
@@ -50,7 +58,7 @@ export function countAppendSeries(series: readonly AppendSeries[]): number {
 export function appendSeriesToRows(series: readonly AppendSeries[]): SampleRow[] {
   const rows = new Array<SampleRow>(countAppendSeries(series));
   let k = 0;
-  for (const s of series) for (let i = 0; i < s.t.length; i++) rows[k++] = { labels: s.labels, t: s.t[i]!, v: s.v[i]! };
+  for (const s of series) for (let i = s.start ?? 0, end = s.end ?? s.t.length; i < end; i++) rows[k++] = { labels: s.labels, t: s.t[i]!, v: s.v[i]! };
   return rows;
 }
 

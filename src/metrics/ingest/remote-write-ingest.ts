@@ -127,7 +127,7 @@ export class RemoteWriteIngest {
         }
       }
       if (k > ts.start) {
-        out.push({ labels, t: T.subarray(ts.start, k), v: V.subarray(ts.start, k), slot: tracked.slot });
+        out.push({ labels, t: T, v: V, start: ts.start, end: k, slot: tracked.slot });
         stored += k - ts.start;
       }
       if (badHere) {

@@ -34,7 +34,7 @@ function rowsToSeries(rows: readonly SampleRow[], out: AppendSeries[]): void {
       t[k - i] = rows[k]!.t;
       v[k - i] = rows[k]!.v;
     }
-    out.push({ labels, t, v });
+    out.push({ labels, t, v, start: 0, end: j - i });
     i = j;
   }
 }

@@ -224,9 +224,15 @@ class ClickHouseTelemetryStore implements TelemetryStore {
       let lateFrom = 0;
       let lateTo = 0;
       let k = 0;
-      for (const { labels, t, v } of series) {
-        const len = t.length;
-        if (!len) continue;
+      // Values as their bits (every bit of a NaN kept), through one word view per source array.
+      let srcV: Float64Array | undefined;
+      let srcBits: Uint32Array<ArrayBufferLike> = vBits;
+      for (const { labels, t, v, start = 0, end = t.length } of series) {
+        if (start === end) continue;
+        if (v !== srcV) {
+          srcV = v;
+          srcBits = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+        }
         let known = inCall.get(labels);
         if (known === undefined) {
           known = { entry: this.#seriesIdEntry(labels), dayFrom: 0, dayTo: 0 };
@@ -235,9 +241,7 @@ class ClickHouseTelemetryStore implements TelemetryStore {
         const { entry } = known;
         let { dayFrom, dayTo } = known;
         const from = k;
-        // Copied whole (bit-exact); rows dropped by retention are closed up below, as bits.
-        vs.set(v, from);
-        for (let i = 0; i < len; i++) {
+        for (let i = start; i < end; i++) {
           const x = t[i]!;
           if (x < horizon) continue;
           if (x < lateBefore && (x < lateFrom || x >= lateTo)) {
@@ -251,10 +255,8 @@ class ClickHouseTelemetryStore implements TelemetryStore {
             if (entry.writtenDay !== dayFrom) plan.seriesDay(entry.id, labels, x, dayFrom / DAY_MS, entry);
           }
           setInt64Words(tWords, k, x);
-          if (k !== from + i) {
-            vBits[2 * k] = vBits[2 * (from + i)]!;
-            vBits[2 * k + 1] = vBits[2 * (from + i) + 1]!;
-          }
+          vBits[2 * k] = srcBits[2 * i]!;
+          vBits[2 * k + 1] = srcBits[2 * i + 1]!;
           k++;
         }
         known.dayFrom = dayFrom;

@@ -280,6 +280,26 @@ export function runTelemetryStoreContract(name: string, factory: TelemetryStoreF
         ]);
       });
 
+      it('takes series that share one pair of arrays, each its own row range, as remote-write and the flusher send them', async () => {
+        const m = metric('cols_ranges');
+        // Rows: a a | b | (c has none) | d d d, and a NaN with a payload in b's row.
+        const t = Float64Array.of(base, base + 1000, base, base + 2000, base + 3000, base + 4000);
+        const v = fromBits(['3ff00000:0', '40000000:0', '7ff00000:2', '40080000:0', '40100000:0', '40140000:0']);
+        const one = (name: string, start: number, end: number): AppendSeries => ({ labels: Object.freeze({ __name__: m, s: name }), t, v, start, end });
+        await append([one('a', 0, 2), one('b', 2, 3), one('c', 3, 3), one('d', 3, 6)]);
+        const out = await store.selectSeries({ matchers: byName(m), startMs: base, endMs: base + 60_000 });
+        const byS = Object.fromEntries(out.map((x) => [x.labels.s, x.samples.map((p) => [p.t - base, bits(p.v)])]));
+        expect(byS).toEqual({
+          a: [[0, '3ff00000:0'], [1000, '40000000:0']],
+          b: [[0, '7ff00000:2']],
+          d: [[2000, '40080000:0'], [3000, '40100000:0'], [4000, '40140000:0']],
+        });
+        // A range outside the arrays is refused, and nothing of its batch is stored.
+        await expect(append([one('e', 0, 1), { ...one('f', 4, 7) }])).rejects.toThrow('rows [4, 7) must lie within t and v (length 6)');
+        await expect(append([one('e', 2, 1)])).rejects.toBeInstanceOf(ValidationError);
+        expect(await store.labelValues('s', { matchers: byName(m), startMs: base, endMs: base + 60_000 })).toEqual(['a', 'b', 'd']);
+      });
+
       it('finds the labels of every sample: many series in one append, labels in any order, empty values dropped', async () => {
         const m = metric('cols_many');
         const series: AppendSeries[] = Array.from({ length: 40 }, (_, i) => ({

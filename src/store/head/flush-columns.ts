@@ -3,7 +3,7 @@
  * per series. A remote-write request holds most series with one sample or a few, so a 100k-row
  * block spans ~100 batches that each name the same series again; a part per run would mean
  * up to one object and two array views per row, more than the row objects this replaces.
- * Instead each series gets one part, a view into two block-wide arrays filled in one pass.
+ * Instead each series gets one part, a row range of two block-wide arrays filled in one pass.
  * A series' rows keep their queue order (batch, then row), so of two rows for one (series, t)
  * the later still comes later.
  */
@@ -71,7 +71,7 @@ export function blockColumns(batches: readonly QueuedColumns[], labelsOf: (ref: 
   const out = new Array<AppendSeries>(slotRef.length);
   for (let s = 0; s < slotRef.length; s++) {
     const end = s + 1 < slotRef.length ? start[s + 1]! : rows;
-    out[s] = { labels: labelsOf(slotRef[s]!), t: t.subarray(start[s]!, end), v: v.subarray(start[s]!, end) };
+    out[s] = { labels: labelsOf(slotRef[s]!), t, v, start: start[s]!, end };
   }
   return out;
 }

@@ -28,13 +28,15 @@ interface Part {
 }
 
 const hexBits = (v: Float64Array) => Array.from(new BigUint64Array(v.slice().buffer), (b) => b.toString(16));
+/** A part's own rows ([start, end) of its arrays). */
+const rowsOf = (p: AppendSeries) => ({ t: p.t.subarray(p.start ?? 0, p.end ?? p.t.length), v: p.v.subarray(p.start ?? 0, p.end ?? p.v.length) });
 
 /** A memory store with a columnar append that records each call's parts. */
 class ColumnarMemoryStore extends MemoryTelemetryStore {
   readonly columnCalls: Part[][] = [];
 
   async appendSeriesColumns(series: AppendSeries[]): Promise<void> {
-    this.columnCalls.push(series.map((s) => ({ labels: { ...s.labels }, t: [...s.t], v: hexBits(s.v) })));
+    this.columnCalls.push(series.map((s) => ({ labels: { ...s.labels }, t: [...rowsOf(s).t], v: hexBits(rowsOf(s).v) })));
     await this.appendSamples(appendSeriesToRows(series));
   }
 }
@@ -106,21 +108,22 @@ describe('blockColumns', () => {
       ],
       (ref) => labels[ref]!,
     );
-    expect(parts.map((p) => [p.labels.__name__, [...p.t], [...p.v]])).toEqual([
+    expect(parts.map((p) => [p.labels.__name__, [...rowsOf(p).t], [...rowsOf(p).v]])).toEqual([
       ['one', [10, 11, 12, 13], [1, 2, 4, 7]],
       ['two', [10, 11], [3, 5]],
       ['zero', [10, 11, 11], [6, 8, 9]],
     ]);
-    // Views into one pair of block-wide arrays.
-    expect(parts[1]!.t.buffer).toBe(parts[0]!.t.buffer);
+    // Row ranges of one pair of block-wide arrays.
+    expect(parts[1]!.t).toBe(parts[0]!.t);
+    expect(parts.map((p) => [p.start, p.end])).toEqual([[0, 4], [4, 6], [6, 9]]);
   });
 
   it('copies values as bits (a NaN payload survives) and reads only the first n rows of a batch', () => {
     const vs = new Float64Array(3);
     new Uint32Array(vs.buffer).set([2, 0x7ff00000, 0, 0x80000000, 1, 1]);
     const [part] = blockColumns([{ refs: Uint32Array.of(0, 0, 0), ts: Float64Array.of(1, 2, 3), vs, n: 2 }], () => ({ __name__: 'x' }));
-    expect(hexBits(part!.v)).toEqual(['7ff0000000000002', '8000000000000000']);
-    expect([...part!.t]).toEqual([1, 2]);
+    expect(hexBits(rowsOf(part!).v)).toEqual(['7ff0000000000002', '8000000000000000']);
+    expect([...rowsOf(part!).t]).toEqual([1, 2]);
     expect(blockColumns([], () => ({}))).toEqual([]);
   });
 });

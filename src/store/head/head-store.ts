@@ -417,36 +417,23 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
     let k = 0;
     let minT = Infinity;
     let maxT = -Infinity;
-    let srcBuffer: ArrayBufferLike | undefined;
+    // Values go as their bits (a NaN's payload is the staleness marker), through one word view
+    // per source array: a remote-write request's series all share one, a flush block's too.
+    let srcV: Float64Array | undefined;
     let srcBits: Uint32Array<ArrayBufferLike> = vBits;
     for (let j = 0; j < series.length; j++) {
-      const { labels, t, v, slot } = series[j]!;
-      const len = t.length;
+      const { labels, t, v, start = 0, end = t.length, slot } = series[j]!;
       const from = k;
-      if (len === 1) {
-        // Most series of a large request carry one sample: a set() call costs more than the
-        // copy. The value goes as its bits (a NaN's payload is the staleness marker), through
-        // one view per source buffer (remote-write's series all share the request's).
-        if (v.buffer !== srcBuffer) {
-          srcBuffer = v.buffer;
-          srcBits = new Uint32Array(v.buffer, 0, v.buffer.byteLength >>> 2);
-        }
-        const at = v.byteOffset >>> 2;
-        ts[k] = t[0]!;
-        vBits[2 * k] = srcBits[at]!;
-        vBits[2 * k + 1] = srcBits[at + 1]!;
-      } else {
-        ts.set(t, k);
-        vs.set(v, k);
+      if (v !== srcV) {
+        srcV = v;
+        srcBits = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
       }
-      for (let i = 0; i < len; i++) {
+      for (let i = start; i < end; i++) {
         const x = t[i]!;
         if (x < horizon) continue;
-        if (k !== from + i) {
-          ts[k] = x;
-          vBits[2 * k] = vBits[2 * (from + i)]!;
-          vBits[2 * k + 1] = vBits[2 * (from + i) + 1]!;
-        }
+        ts[k] = x;
+        vBits[2 * k] = srcBits[2 * i]!;
+        vBits[2 * k + 1] = srcBits[2 * i + 1]!;
         if (x < minT) minT = x;
         if (x > maxT) maxT = x;
         k++;
@@ -458,7 +445,8 @@ export class HeadTelemetryStore implements Pick<TelemetryStore, Handled> {
         if (slot) slot[HEAD_SERIES] = s;
       }
       touchSeries(s, seq, segment, named);
-      refs.fill(s.ref, from, k);
+      // A loop, not refs.fill(): most series have one row, and the call cost more than the write.
+      for (let i = from; i < k; i++) refs[i] = s.ref;
       heads[j] = s;
     }
     const pos = this.#record(seq, named, refs, ts, vs, k, minT, maxT, total);
