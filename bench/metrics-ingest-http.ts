@@ -31,7 +31,7 @@ async function spawned(bin: string, profileDir?: string) {
   await waitUntilReady(proc, `${url}/healthz`, bin, 120_000, () => '');
   return {
     url,
-    pid: proc.pid!,
+    proc,
     token: () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
     stop: (signal: NodeJS.Signals) => new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
@@ -62,7 +62,7 @@ for (let round = 0; round < rounds; round++) {
     if (round % 2 === 1) builds.reverse();
     for (const [name, bin] of builds) {
       const ksk = profile || compare || process.env.KSK_SERVER_NODE_ARGS ? await spawned(bin!, profile) : await startServerProcess({ env: { KANSOKU_LOG_LEVEL: 'warn' } });
-      const pid = 'pid' in ksk ? ksk.pid : ksk.proc.pid!;
+      const pid = ksk.proc.pid!;
       try {
         const cpu0 = cpuSeconds(pid);
         const rate = p.samples / (await send(ksk.url, { authorization: `Bearer ${ksk.token()}` }, p, `metrics-ingest-http: ${name}`));

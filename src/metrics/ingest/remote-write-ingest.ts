@@ -52,9 +52,9 @@ export class RemoteWriteIngest {
    * Stores what can be stored; throws RemoteWriteDecodeError (unreadable body) or PartialWriteError (some refused, rest stored).
    *
    * Samples travel as columns (decode-columns.ts) from the wire to the store: the accepted
-   * rows of a series are compacted in place in the request's arrays and handed on as views, so
-   * nothing is allocated per sample (objects per sample and their garbage collection were a
-   * third of ingest time).
+   * rows of a series are compacted in place in the request's arrays and handed on as a row
+   * range of those arrays (AppendSeries.start/end), so nothing is allocated per sample (objects
+   * per sample and their garbage collection were a third of ingest time), nor a view per series.
    */
   async write(body: Uint8Array, headers: RemoteWriteHeaders): Promise<WriteOutcome> {
     const req: DecodedColumns = this.decodePool
